@@ -1,0 +1,51 @@
+# The two quick-start commands are `make dev` and `make test`; every other
+# target is a step they take. Set-up is incremental: stamps skip work already done.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: setup dev test lint typecheck unit pytest deploy-check bench fuzz clean
+
+setup: $(VENV)/.installed node_modules/.installed
+	@scripts/ensure-java
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (e.g. apt-get install -y nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## Run the whole stack locally (DynamoDB Local, local Cognito, local API Gateway).
+dev: setup
+	$(VENV)/bin/authz dev
+
+## The whole test suite: lint, types, unit/functional/integration tests, deployment checks.
+test: setup lint typecheck pytest deploy-check
+
+lint:
+	$(PY) -m ruff check authz tests bench
+	$(PY) -m ruff format --check authz tests bench
+
+typecheck:
+	$(PY) -m mypy --strict authz
+
+pytest:
+	$(PY) -m pytest -q
+
+deploy-check:
+	scripts/check-deploy
+
+bench: setup
+	$(PY) -m bench
+
+fuzz: setup
+	$(PY) -m tests.fuzz --seconds $${FUZZ_SECONDS:-600}
+
+clean:
+	rm -rf $(VENV) node_modules .serverless .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,114 @@
+"""What the store hands out, independent of pynamodb.
+
+Everything above ``authz.store`` (service, handlers, CLI) sees only these
+types and the ``PolicyRepository`` protocol, so tests can pass a fake and the
+handlers never import pynamodb for a type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from authz.policy.document import PolicyDocument
+from authz.policy.selector import Selector
+
+__all__ = ["HistoryEntry", "Page", "PolicyRecord", "PolicyRepository", "WriteResult"]
+
+T = TypeVar("T")
+
+Action = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRecord:
+    selector: Selector
+    document: PolicyDocument
+    description: str
+    version: int
+    updated_at: datetime  # timezone-aware, UTC
+    updated_by: str
+    # Token settings for the pre token generation trigger (groups only):
+    # {"scopes": [...], "claims": {...}}, validated by the caller before put.
+    token: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    selector: Selector
+    version: int  # the version this action produced (for delete: the version deleted)
+    action: Action
+    at: datetime
+    by: str
+    document: Mapping[str, Any]  # canonical document dict (for delete: the deleted one)
+    description: str
+    token: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    cursor: str | None  # opaque; None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    record: PolicyRecord | None  # None after a delete
+    action: Action
+    epoch: int  # the epoch this write moved the table to
+
+
+class PolicyRepository(Protocol):
+    """The only way the rest of authz reaches DynamoDB.
+
+    Every method raises only ``authz.errors.StoreError`` subclasses.
+    """
+
+    def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]:
+        """Current records for those selectors that exist; one BatchGetItem per 100 keys,
+        UnprocessedKeys retried; never a partial answer (raises instead)."""
+        ...
+
+    def get(self, selector: Selector) -> PolicyRecord:
+        """Raises NotFoundError."""
+        ...
+
+    def list(
+        self, *, kind: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[PolicyRecord]: ...
+
+    def put(
+        self,
+        selector: Selector,
+        document: PolicyDocument,
+        *,
+        actor: str,
+        description: str = "",
+        expected_version: int | None = None,
+        create_only: bool = False,
+        token: Mapping[str, Any] | None = None,
+    ) -> WriteResult:
+        """Policy, history entry and epoch bump in one transaction.
+
+        ``create_only`` -> AlreadyExistsError if present; ``expected_version`` ->
+        ConflictError unless the stored version equals it (and NotFoundError if absent);
+        neither -> unconditional upsert."""
+        ...
+
+    def delete(
+        self, selector: Selector, *, actor: str, expected_version: int | None = None
+    ) -> WriteResult:
+        """NotFoundError if absent, ConflictError on a version mismatch."""
+        ...
+
+    def history(
+        self, selector: Selector, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[HistoryEntry]:
+        """Newest first."""
+        ...
+
+    def epoch(self) -> int:
+        """The policy epoch: 0 before any write, +1 for every write."""
+        ...
