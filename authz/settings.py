@@ -14,14 +14,17 @@ can manage policies without knowing the user pool.
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from authz.errors import ConfigError
 
-__all__ = ["KNOWN_VARIABLES", "Settings", "TokenSource"]
+__all__ = ["KNOWN_VARIABLES", "Settings", "TokenSource", "default_jwks_url"]
 
 TokenUse = Literal["access", "id", "any"]
 ResponseKind = Literal["iam", "simple"]
@@ -54,6 +57,13 @@ _POOL_ID = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 _STAGE_PAIR = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9_-]+$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+# Cognito's ClientId pattern is [\w+]+ (1-128); ASCII only here, so a pasted
+# quote or a non-ASCII look-alike fails start-up instead of every request.
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_+]{1,128}$")
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +122,19 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        import os
-
+        """Read and validate every variable; ``environ`` defaults to ``os.environ``."""
         env = dict(os.environ if environ is None else environ)
         unknown = sorted(
             k
             for k in env
-            if k.startswith("AUTHZ_") and not k.startswith("AUTHZ_DEV_") and k not in KNOWN_VARIABLES
+            if k.startswith("AUTHZ_")
+            and not k.startswith("AUTHZ_DEV_")
+            and k not in KNOWN_VARIABLES
         )
         if unknown:
-            raise ConfigError(unknown[0], f"unknown variable (known: {', '.join(sorted(KNOWN_VARIABLES))})")
+            raise ConfigError(
+                unknown[0], f"unknown variable (known: {', '.join(sorted(KNOWN_VARIABLES))})"
+            )
 
         def get(name: str) -> str | None:
             value = env.get(name)
@@ -130,9 +143,10 @@ class Settings:
             value = value.strip()
             return value or None
 
-        region = get("AWS_REGION") or get("AWS_DEFAULT_REGION") or "us-east-1"
+        region_var = "AWS_REGION" if get("AWS_REGION") else "AWS_DEFAULT_REGION"
+        region = get(region_var) or "us-east-1"
         if not _REGION.match(region):
-            raise ConfigError("AWS_REGION", f"not a region name: {region!r}")
+            raise ConfigError(region_var, f"not a region name: {region!r}")
 
         table = get("AUTHZ_TABLE") or "authz-policies"
         if not _TABLE.match(table):
@@ -142,55 +156,10 @@ class Settings:
         if endpoint is not None and not re.match(r"^https?://[^\s/]+", endpoint):
             raise ConfigError("AUTHZ_DYNAMODB_ENDPOINT", f"not an http(s) URL: {endpoint!r}")
 
-        pool = get("AUTHZ_USER_POOL_ID")
-        pool_region = None
-        if pool is not None:
-            m = _POOL_ID.match(pool)
-            if not m:
-                raise ConfigError(
-                    "AUTHZ_USER_POOL_ID", f"not a user pool id like us-east-1_AbC123: {pool!r}"
-                )
-            pool_region = m.group("region")
-
-        issuers_raw = get("AUTHZ_ISSUERS")
-        if issuers_raw is not None:
-            issuers = tuple(i.strip() for i in issuers_raw.split(",") if i.strip())
-            for iss in issuers:
-                if not re.match(r"^https?://[^\s]+$", iss):
-                    raise ConfigError("AUTHZ_ISSUERS", f"not an issuer URL: {iss!r}")
-        elif pool is not None:
-            issuers = (
-                f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}",
-                f"https://issuer-cognito-idp.{pool_region}.amazonaws.com/{pool}",
-            )
-        else:
-            issuers = ()
-
-        jwks_url = get("AUTHZ_JWKS_URL")
-        if jwks_url is not None and not re.match(r"^https?://[^\s]+$", jwks_url):
-            raise ConfigError("AUTHZ_JWKS_URL", f"not an http(s) URL: {jwks_url!r}")
-        jwks_urls = {iss: jwks_url or _default_jwks_url(iss) for iss in issuers}
-
-        jwks_json: Mapping[str, Any] | None = None
-        raw_jwks = get("AUTHZ_JWKS_JSON")
-        if raw_jwks is not None:
-            try:
-                parsed = json.loads(raw_jwks)
-            except ValueError as exc:
-                raise ConfigError("AUTHZ_JWKS_JSON", f"not JSON: {exc}") from exc
-            if not isinstance(parsed, dict) or not isinstance(parsed.get("keys"), list):
-                raise ConfigError("AUTHZ_JWKS_JSON", 'must be a JWKS object: {"keys": [...]}')
-            jwks_json = parsed
-
-        client_ids: frozenset[str] | None = None
-        raw_clients = get("AUTHZ_CLIENT_IDS")
-        if raw_clients is not None:
-            ids = frozenset(c.strip() for c in raw_clients.split(",") if c.strip())
-            if not ids:
-                raise ConfigError("AUTHZ_CLIENT_IDS", "empty; name client ids or '*'")
-            if "*" in ids and len(ids) > 1:
-                raise ConfigError("AUTHZ_CLIENT_IDS", "'*' disables the check; do not mix it with ids")
-            client_ids = ids
+        pool, issuers = _pool_and_issuers(get)
+        jwks_urls = _jwks_urls(get, issuers)
+        jwks_json = _jwks_json(get)
+        client_ids = _client_ids(get)
 
         token_use = get("AUTHZ_TOKEN_USE") or "access"
         if token_use not in ("access", "id", "any"):
@@ -204,16 +173,9 @@ class Settings:
 
         admin_group = get("AUTHZ_ADMIN_GROUP") or "authz-admins"
         if len(admin_group) > 128:
-            raise ConfigError("AUTHZ_ADMIN_GROUP", "longer than Cognito's 128-character group names")
-
-        stage_flush: list[tuple[str, str]] = []
-        raw_flush = get("AUTHZ_STAGE_FLUSH")
-        if raw_flush is not None:
-            for pair in (p.strip() for p in raw_flush.split(",") if p.strip()):
-                if not _STAGE_PAIR.match(pair):
-                    raise ConfigError("AUTHZ_STAGE_FLUSH", f"expected restApiId/stage, got {pair!r}")
-                api_id, stage = pair.split("/", 1)
-                stage_flush.append((api_id, stage))
+            raise ConfigError(
+                "AUTHZ_ADMIN_GROUP", "longer than Cognito's 128-character group names"
+            )
 
         return cls(
             table=table,
@@ -234,18 +196,113 @@ class Settings:
             token_sources=sources,
             admin_group=admin_group,
             policy_max_bytes=_int(get, "AUTHZ_POLICY_MAX_BYTES", 8192, 256, 1_000_000),
-            stage_flush=tuple(stage_flush),
+            stage_flush=_stage_flush(get),
             result_ttl_seconds=_int(get, "AUTHZ_RESULT_TTL_SECONDS", 300, 0, 3600),
         )
 
 
-def _default_jwks_url(issuer: str) -> str:
+_Get = Callable[[str], str | None]
+
+
+def _pool_and_issuers(get: _Get) -> tuple[str | None, tuple[str, ...]]:
+    pool = get("AUTHZ_USER_POOL_ID")
+    pool_region = None
+    if pool is not None:
+        m = _POOL_ID.match(pool)
+        if not m:
+            raise ConfigError(
+                "AUTHZ_USER_POOL_ID", f"not a user pool id like us-east-1_AbC123: {pool!r}"
+            )
+        pool_region = m.group("region")
+    issuers_raw = get("AUTHZ_ISSUERS")
+    if issuers_raw is not None:
+        issuers = tuple(i.strip() for i in issuers_raw.split(",") if i.strip())
+        if not issuers:
+            raise ConfigError("AUTHZ_ISSUERS", "empty; name at least one issuer URL")
+        for iss in issuers:
+            if not _URL.match(iss):
+                raise ConfigError("AUTHZ_ISSUERS", f"not an issuer URL: {iss!r}")
+        return pool, issuers
+    if pool is None:
+        return None, ()
+    # Cognito signs with the original issuer unless the pool opted into the
+    # multi-region format; either may appear, both are the same pool.
+    return pool, (
+        f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}",
+        f"https://issuer-cognito-idp.{pool_region}.amazonaws.com/{pool}",
+    )
+
+
+def _jwks_urls(get: _Get, issuers: tuple[str, ...]) -> Mapping[str, str]:
+    jwks_url = get("AUTHZ_JWKS_URL")
+    if jwks_url is not None:
+        _require_safe_url("AUTHZ_JWKS_URL", jwks_url)
+        return MappingProxyType(dict.fromkeys(issuers, jwks_url))
+    urls = {iss: default_jwks_url(iss) for iss in issuers}
+    for url in urls.values():
+        # Plain http would let anyone on the path swap the keys.
+        _require_safe_url("AUTHZ_ISSUERS", url, what="JWKS URL derived from the issuer")
+    return MappingProxyType(urls)
+
+
+def _jwks_json(get: _Get) -> Mapping[str, Any] | None:
+    raw = get("AUTHZ_JWKS_JSON")
+    if raw is None:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError("AUTHZ_JWKS_JSON", f"not JSON: {exc}") from exc
+    if (
+        not isinstance(parsed, dict)
+        or not isinstance(parsed.get("keys"), list)
+        or not all(isinstance(k, dict) for k in parsed["keys"])
+    ):
+        raise ConfigError("AUTHZ_JWKS_JSON", 'must be a JWKS object: {"keys": [{...}]}')
+    return parsed
+
+
+def _client_ids(get: _Get) -> frozenset[str] | None:
+    raw = get("AUTHZ_CLIENT_IDS")
+    if raw is None:
+        return None  # require_token_config() refuses this when tokens are verified
+    ids = frozenset(c.strip() for c in raw.split(",") if c.strip())
+    if not ids:
+        raise ConfigError("AUTHZ_CLIENT_IDS", "empty; name client ids or '*'")
+    if "*" in ids and len(ids) > 1:
+        raise ConfigError("AUTHZ_CLIENT_IDS", "'*' disables the check; do not mix it with ids")
+    for cid in sorted(ids - {"*"}):
+        if not _CLIENT_ID.match(cid):
+            raise ConfigError("AUTHZ_CLIENT_IDS", f"not an app client id: {cid!r}")
+    return ids
+
+
+def _stage_flush(get: _Get) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    raw = get("AUTHZ_STAGE_FLUSH")
+    for pair in (p.strip() for p in (raw or "").split(",") if p.strip()):
+        if not _STAGE_PAIR.match(pair):
+            raise ConfigError("AUTHZ_STAGE_FLUSH", f"expected restApiId/stage, got {pair!r}")
+        api_id, stage = pair.split("/", 1)
+        out.append((api_id, stage))
+    return tuple(out)
+
+
+def default_jwks_url(issuer: str) -> str:
+    """``<issuer>/.well-known/jwks.json``; the multi-region format maps to the original."""
     # The multi-region issuer format publishes no key set of its own; Cognito
     # serves the pool's keys under the original issuer.
     m = re.match(r"^https://issuer-cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/(.+)$", issuer)
     if m:
         return f"https://cognito-idp.{m.group(1)}.amazonaws.com/{m.group(2)}/.well-known/jwks.json"
     return issuer.rstrip("/") + "/.well-known/jwks.json"
+
+
+def _require_safe_url(variable: str, url: str, *, what: str = "URL") -> None:
+    if not _URL.match(url):
+        raise ConfigError(variable, f"not an http(s) {what}: {url!r}")
+    if url.startswith("http://") and urlsplit(url).hostname not in _LOOPBACK_HOSTS:
+        raise ConfigError(variable, f"{what} must use https (plain http only on loopback): {url!r}")
 
 
 def _token_sources(raw: str) -> tuple[TokenSource, ...]:
@@ -263,27 +320,27 @@ def _token_sources(raw: str) -> tuple[TokenSource, ...]:
     return tuple(out)
 
 
-def _int(get: Any, name: str, default: int, lo: int, hi: int) -> int:
+def _int(get: _Get, name: str, default: int, lo: int, hi: int) -> int:
     raw = get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(name, f"not a whole number: {raw!r}") from None
+    # int() alone would also take "1_000" and non-ASCII digits.
+    if not _INT.match(raw):
+        raise ConfigError(name, f"not a whole number: {raw!r}")
+    value = int(raw)
     if not lo <= value <= hi:
         raise ConfigError(name, f"must be between {lo} and {hi}, got {value}")
     return value
 
 
-def _float(get: Any, name: str, default: float, lo: float, hi: float) -> float:
+def _float(get: _Get, name: str, default: float, lo: float, hi: float) -> float:
     raw = get(name)
     if raw is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(name, f"not a number: {raw!r}") from None
-    if not lo <= value <= hi or value != value:
+    # float() alone would also take "nan", "inf" and "1_0".
+    if not _FLOAT.match(raw):
+        raise ConfigError(name, f"not a number: {raw!r}")
+    value = float(raw)
+    if not lo <= value <= hi:
         raise ConfigError(name, f"must be between {lo} and {hi}, got {raw}")
     return value

@@ -1,0 +1,243 @@
+"""The JWKS cache: signing keys by JWKS URL and ``kid``, prepared once.
+
+Each JWK is turned into a key object once (``jose.jwk.construct``) and reused;
+the hot path calls the ``cryptography`` public key python-jose wraps, which
+skips python-jose's per-call dispatch (see ``SigningKey.verify``).
+
+Rules, after aws-jwt-verify's ``SimpleJwksCache`` and ``SimplePenaltyBox``:
+
+- A key is chosen strictly by ``kid``; a JWKS with two keys under one kid
+  makes that kid unusable rather than picking one.
+- A JWK is usable only as an RS256 signing key: ``kty`` RSA, ``use`` ``sig``
+  when present, ``alg`` RS256 when present, at least 2048 bits.
+- A miss (unknown kid, or no key set yet) fetches the set at most once per
+  URL per ``penalty_seconds``; concurrent misses wait for that one fetch.
+- A failed fetch keeps the keys already held, so known kids keep verifying
+  while the endpoint is down or slow.
+- Only the URLs the caller passes (from ``Settings``) are ever fetched; no
+  token header can name a key source.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.hashes import SHA256
+
+from authz.errors import JwksError, UnknownKeyError
+from authz.token.fetch import Fetcher, HttpFetcher
+
+__all__ = ["JwksCache", "KeySet", "SigningKey", "parse_jwks"]
+
+MIN_RSA_BITS = 2048
+_PKCS1 = padding.PKCS1v15()
+_SHA256 = SHA256()
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """One prepared RS256 verification key."""
+
+    kid: str
+    jose_key: Any  # jose.backends.*RSAKey, kept for callers that want python-jose's API
+    public_key: rsa.RSAPublicKey
+
+    def verify(self, signing_input: bytes, signature: bytes) -> bool:
+        """RSASSA-PKCS1-v1_5 with SHA-256 over the JWS signing input."""
+        try:
+            self.public_key.verify(signature, signing_input, _PKCS1, _SHA256)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    """A parsed JWKS: usable keys by kid, and why the other kids are unusable."""
+
+    keys: Mapping[str, SigningKey] = field(default_factory=dict)
+    unusable: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_jwks(document: Mapping[str, Any]) -> KeySet:
+    """Prepare every usable key of a JWKS document; note why the rest are not.
+
+    A malformed document (not ``{"keys": [...]}``) raises ``JwksError``; a
+    malformed or unsuitable single key only makes its own kid unusable, so
+    one odd key cannot take the others down.
+    """
+    raw_keys = document.get("keys") if isinstance(document, Mapping) else None
+    if not isinstance(raw_keys, list):
+        raise JwksError('a JWKS document must be {"keys": [...]}')
+    seen: dict[str, int] = {}
+    for jwk in raw_keys:
+        if isinstance(jwk, Mapping) and isinstance(jwk.get("kid"), str):
+            seen[jwk["kid"]] = seen.get(jwk["kid"], 0) + 1
+    keys: dict[str, SigningKey] = {}
+    unusable: dict[str, str] = {}
+    for jwk in raw_keys:
+        if not isinstance(jwk, Mapping) or not isinstance(jwk.get("kid"), str):
+            continue  # without a kid a key can never be selected
+        kid: str = jwk["kid"]
+        if seen[kid] > 1:
+            unusable[kid] = "the key set holds more than one key with this kid"
+            continue
+        reason = _unsuitable(jwk)
+        if reason is None:
+            try:
+                keys[kid] = _prepare(kid, jwk)
+            except Exception as exc:  # any parse failure only disables this kid
+                reason = f"not a valid RSA public key ({type(exc).__name__}: {exc})"
+        if reason is not None:
+            unusable[kid] = reason
+    return KeySet(keys, unusable)
+
+
+def _unsuitable(jwk: Mapping[str, Any]) -> str | None:
+    if jwk.get("kty") != "RSA":
+        return f"kty is {jwk.get('kty')!r}, not 'RSA'"
+    if "use" in jwk and jwk["use"] != "sig":
+        return f"use is {jwk['use']!r}, not 'sig'"
+    if "alg" in jwk and jwk["alg"] != "RS256":
+        return f"alg is {jwk['alg']!r}, not the token's 'RS256'"
+    if "key_ops" in jwk and (
+        not isinstance(jwk["key_ops"], list) or "verify" not in jwk["key_ops"]
+    ):
+        return "key_ops does not allow 'verify'"
+    if "d" in jwk:
+        return "a private key was published in the key set"
+    if not isinstance(jwk.get("n"), str) or not isinstance(jwk.get("e"), str):
+        return "n and e must be base64url strings"
+    return None
+
+
+def _prepare(kid: str, jwk: Mapping[str, Any]) -> SigningKey:
+    # python-jose stays the library that turns a JWK into a key (project rule).
+    from jose import jwk as jose_jwk  # noqa: PLC0415  # ~120 ms; only paid once keys are needed
+
+    jose_key = jose_jwk.construct(dict(jwk), "RS256")
+    public = getattr(jose_key, "prepared_key", None)
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise TypeError("python-jose did not build a cryptography RSA public key")
+    if public.key_size < MIN_RSA_BITS:
+        raise ValueError(f"{public.key_size}-bit modulus; at least {MIN_RSA_BITS} required")
+    return SigningKey(kid, jose_key, public)
+
+
+class _Entry:
+    """Per-URL state: the current key set, the last fetch attempt, and the fetch lock."""
+
+    __slots__ = ("key_set", "last_attempt", "lock")
+
+    def __init__(self) -> None:
+        self.key_set: KeySet | None = None
+        self.last_attempt: float | None = None
+        self.lock = threading.Lock()
+
+
+class JwksCache:
+    """Signing keys per JWKS URL, with a penalty box on refetches.
+
+    ``fetcher`` and ``clock`` (monotonic seconds) are seams for tests.
+    ``penalty_seconds`` is the least time between two fetches of one URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        fetcher: Fetcher | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        penalty_seconds: float = 10.0,
+    ) -> None:
+        self._fetch = fetcher if fetcher is not None else HttpFetcher()
+        self._clock = clock
+        self.penalty_seconds = penalty_seconds
+        self._entries: dict[str, _Entry] = {}
+        self._entries_lock = threading.Lock()
+
+    @classmethod
+    def from_document(
+        cls, document: Mapping[str, Any], *, url: str | list[str], **kwargs: Any
+    ) -> JwksCache:
+        """A cache preloaded with ``document`` for ``url`` (one or several)."""
+        cache = cls(**kwargs)
+        for u in [url] if isinstance(url, str) else url:
+            cache.preload(u, document)
+        return cache
+
+    def preload(self, url: str, document: Mapping[str, Any]) -> None:
+        """Install a key set for ``url`` without fetching (e.g. ``AUTHZ_JWKS_JSON``).
+
+        A later miss may still refetch; preloading does not start the penalty box.
+        """
+        key_set = parse_jwks(document)
+        entry = self._entry(url)
+        with entry.lock:
+            entry.key_set = key_set
+
+    def get_key(self, url: str, kid: str) -> SigningKey:
+        """The usable key for ``kid`` at ``url``, fetching at most once per penalty window."""
+        entry = self._entries.get(url)
+        if entry is not None and entry.key_set is not None:
+            key = entry.key_set.keys.get(kid)
+            if key is not None:
+                return key  # the hot path: no lock, no I/O
+            reason = entry.key_set.unusable.get(kid)
+            if reason is not None:
+                # A refetch would not change a key the set itself describes.
+                raise UnknownKeyError(f"key {kid!r} is not usable: {reason}")
+        return self._refresh_and_get(self._entry(url), url, kid)
+
+    def key_set(self, url: str) -> KeySet | None:
+        """The key set currently held for ``url`` (None before the first success)."""
+        entry = self._entries.get(url)
+        return entry.key_set if entry is not None else None
+
+    def _entry(self, url: str) -> _Entry:
+        entry = self._entries.get(url)
+        if entry is None:
+            with self._entries_lock:
+                entry = self._entries.setdefault(url, _Entry())
+        return entry
+
+    def _refresh_and_get(self, entry: _Entry, url: str, kid: str) -> SigningKey:
+        failure: JwksError | None = None
+        # Holding the lock across the fetch is the point: a burst of misses
+        # for one URL queues behind a single request, then finds either the
+        # fresh set or a closed penalty box.
+        with entry.lock:
+            key_set = entry.key_set
+            if key_set is None or kid not in key_set.keys:
+                now = self._clock()
+                boxed = (
+                    entry.last_attempt is not None
+                    and now - entry.last_attempt < self.penalty_seconds
+                )
+                if not boxed:
+                    entry.last_attempt = now
+                    try:
+                        key_set = parse_jwks(self._fetch(url))
+                    except JwksError as exc:
+                        failure = exc
+                    except Exception as exc:  # the I/O edge: map, fail closed
+                        failure = JwksError(f"fetching {url} failed: {type(exc).__name__}: {exc}")
+                        failure.__cause__ = exc
+                    else:
+                        entry.key_set = key_set
+        if key_set is None:
+            if failure is not None:
+                raise failure
+            raise JwksError(f"no key set for {url} yet; the last fetch failed moments ago")
+        key = key_set.keys.get(kid)
+        if key is not None:
+            return key
+        reason = key_set.unusable.get(kid)
+        if reason is not None:
+            raise UnknownKeyError(f"key {kid!r} is not usable: {reason}")
+        raise UnknownKeyError(f"no key {kid!r} in the key set of {url}") from failure
