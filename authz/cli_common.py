@@ -1,0 +1,114 @@
+"""What every ``authz`` command shares: settings, the repository, output helpers."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from authz.errors import SelectorError
+from authz.policy.selector import Selector
+from authz.settings import Settings
+
+if TYPE_CHECKING:
+    from authz.store.repository import DynamoRepository
+    from authz.store.types import PolicyRepository
+
+__all__ = [
+    "Runtime",
+    "default_actor",
+    "echo_json",
+    "error",
+    "out",
+    "parse_selector",
+    "pass_runtime",
+    "warn",
+]
+
+# soft_wrap: long lines (ARNs, JSON) stay whole when output is piped or captured.
+out = Console(soft_wrap=True, highlight=False)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def error(message: str) -> None:
+    _err.print(f"[bold red]error:[/] [red]{escape(message)}[/]")
+
+
+def warn(message: str) -> None:
+    _err.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def echo_json(value: Any) -> None:
+    """Machine-readable output: stable key order, no colour, one document."""
+    click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def default_actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no passwd entry (containers); the uid still says who
+        user = f"uid{os.getuid()}"
+    return f"cli:{user}"
+
+
+class Runtime:
+    """Settings and repository, built on first use so offline commands never need them."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._repository: DynamoRepository | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.from_env()
+        return self._settings
+
+    @property
+    def dynamo(self) -> DynamoRepository:
+        if self._repository is None:
+            # boto3 + pynamodb cost ~0.5 s to import: only commands that use the table pay it.
+            from authz.store.repository import (  # noqa: PLC0415
+                DynamoRepository,
+                StoreTimeouts,
+            )
+
+            # An operator at a terminal (or CI) can wait longer than an authorizer:
+            # a timed-out CreateTable or write that botocore retries would
+            # otherwise come back as "already exists" or a spurious conflict.
+            timeouts = StoreTimeouts(connect=3.0, read=15.0, attempts=3)
+            self._repository = DynamoRepository(self.settings, timeouts=timeouts)
+        return self._repository
+
+    @property
+    def repository(self) -> PolicyRepository:
+        return self.dynamo
+
+    def endpoint_description(self) -> str:
+        if self._settings is None:
+            return "the configured endpoint"
+        s = self._settings
+        endpoint = s.dynamodb_endpoint or f"the AWS endpoint of {s.region}"
+        return f"{endpoint} (table {s.table})"
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
+
+
+def parse_selector(words: tuple[str, ...]) -> Selector:
+    """``group:admins``, ``default``, or the two words ``group admins``."""
+    try:
+        if len(words) == 1:
+            return Selector.parse(words[0])
+        if len(words) == 2:
+            return Selector.of(words[0], words[1])
+    except SelectorError as exc:
+        raise click.BadParameter(str(exc), param_hint="SELECTOR") from None
+    raise click.BadParameter(
+        "expected group:NAME, scope:NAME, default, or KIND NAME", param_hint="SELECTOR"
+    )

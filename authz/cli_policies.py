@@ -1,0 +1,382 @@
+"""``authz policies ...``: validate and sync a policies/ directory; read and delete stored ones."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from authz.cli_common import (
+    Runtime,
+    default_actor,
+    echo_json,
+    error,
+    out,
+    parse_selector,
+    pass_runtime,
+    warn,
+)
+from authz.cli_plan import Change, Outcome, Plan, apply_plan, compute_plan
+from authz.errors import NotFoundError
+from authz.policy.selector import KINDS, Selector
+from authz.policy_files import PolicyTree, read_tree, write_policy
+from authz.store.types import HistoryEntry, PolicyRecord, PolicyRepository
+
+__all__ = ["policies"]
+
+# Below this many writes a progress bar is noise.
+_PROGRESS_MIN = 20
+
+_DIR = click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
+_actor_option = click.option(
+    "--actor",
+    default=default_actor,
+    show_default="cli:<your user name>",
+    help="Who the audit history records as the author.",
+)
+
+
+@click.group()
+def policies() -> None:
+    """Validate, sync and inspect policies."""
+
+
+def _tree_or_fail(path: Path) -> PolicyTree:
+    tree = read_tree(path)
+    for unknown in tree.unknown:
+        warn(f"{unknown}: not part of the policies format; ignored")
+    for problem in tree.problems:
+        error(str(problem))
+    return tree
+
+
+@policies.command()
+@click.argument("path", type=_DIR)
+@click.option("--strict", is_flag=True, help="Treat unknown files as errors.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def validate(*, path: Path, strict: bool, as_json: bool) -> int:
+    """Check every policy file under PATH; exit 1 if any is invalid.
+
+    Every problem is reported with its file and the JSON path inside it.
+    """
+    if as_json:
+        tree = read_tree(path)
+        echo_json(
+            {
+                "valid": tree.ok and not (strict and tree.unknown),
+                "policies": {str(s): str(f.file) for s, f in tree.policies.items()},
+                "problems": [
+                    {"file": str(p.file), "path": p.path, "message": p.message}
+                    for p in tree.problems
+                ],
+                "unknown": [str(u) for u in tree.unknown],
+            }
+        )
+    else:
+        tree = _tree_or_fail(path)
+        if tree.ok:
+            out.print(f"[green]{len(tree.policies)} policies valid[/] in {escape(str(path))}")
+        else:
+            files = len({p.file for p in tree.problems})
+            out.print(
+                f"[red]{len(tree.problems)} problem(s) in {files} file(s)[/]; "
+                f"{len(tree.policies)} valid"
+            )
+    return 1 if not tree.ok or (strict and tree.unknown) else 0
+
+
+def _all_records(repository: PolicyRepository, kind: str | None = None) -> Iterator[PolicyRecord]:
+    cursor: str | None = None
+    while True:
+        page = repository.list(kind=kind, limit=100, cursor=cursor)
+        yield from page.items
+        cursor = page.cursor
+        if cursor is None:
+            return
+
+
+def _current(repository: PolicyRepository, files: Mapping[Selector, object]) -> list[PolicyRecord]:
+    """Every stored record, as the plan must see it.
+
+    The listing reads an eventually consistent index, so a policy written a
+    moment ago may be missing from it; each file's selector the listing lacks
+    is confirmed with a consistent read, so a re-run right after an apply
+    never plans to add what is already there.
+    """
+    records = {r.selector: r for r in _all_records(repository)}
+    for selector in files:
+        if selector not in records:
+            with contextlib.suppress(NotFoundError):
+                records[selector] = repository.get(selector)
+    return list(records.values())
+
+
+def _print_plan(plan: Plan, path: Path) -> None:
+    for change in plan.changes:
+        version = change.current.version if change.current else None
+        source = escape(str(change.desired.file)) if change.desired else ""
+        line = {
+            "add": f"[green]+ {escape(str(change.selector))}[/] add from {source}",
+            "change": f"[yellow]~ {escape(str(change.selector))}[/] change version {version} "
+            f"from {source}",
+            "remove": f"[red]- {escape(str(change.selector))}[/] remove version {version}",
+            "keep": f"[dim]= {escape(str(change.selector))} version {version} not in files, "
+            "kept (use --prune to remove)[/]",
+        }[change.action]
+        out.print(line)
+        if change.action == "change":
+            for diff_line in change.diff().splitlines():
+                out.print(f"    [{_diff_style(diff_line)}]{escape(diff_line)}[/]")
+    if plan.empty:
+        out.print(
+            f"[green]No changes.[/] The table matches {escape(str(path))} "
+            f"({plan.unchanged} policies)."
+        )
+        return
+    adds, changes, removes = len(plan.of("add")), len(plan.of("change")), len(plan.of("remove"))
+    out.print(
+        f"Plan: [green]{adds} to add[/], [yellow]{changes} to change[/], "
+        f"[red]{removes} to remove[/], {plan.unchanged} unchanged."
+    )
+
+
+def _diff_style(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return "bold"
+    if line.startswith("+"):
+        return "green"
+    if line.startswith("-"):
+        return "red"
+    if line.startswith("@@"):
+        return "cyan"
+    return "default"
+
+
+def _apply(plan: Plan, repository: PolicyRepository, actor: str) -> list[Outcome]:
+    writes = len(plan.writes)
+    with Progress(
+        TextColumn("applying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=out,
+        transient=True,
+        disable=writes < _PROGRESS_MIN or not out.is_terminal,
+    ) as progress:
+        task = progress.add_task("apply", total=writes)
+
+        def done(outcome: Outcome) -> None:
+            progress.advance(task)
+            if not outcome.ok:
+                error(f"{outcome.change.selector}: {outcome.error}")
+
+        return apply_plan(plan, repository, actor=actor, on_done=done)
+
+
+@policies.command()
+@click.argument("path", type=_DIR)
+@click.option("--apply", "do_apply", is_flag=True, help="Write the plan (default: only show it).")
+@click.option("--prune", is_flag=True, help="Remove stored policies that have no file.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before removing policies.")
+@_actor_option
+@pass_runtime
+def sync(
+    runtime: Runtime, *, path: Path, do_apply: bool, prune: bool, yes: bool, actor: str
+) -> int:
+    """Make the table match PATH: show the plan, and write it with --apply.
+
+    Each write carries the version the plan read, so a policy edited by someone
+    else in between is not overwritten: it fails with a conflict (exit 1).
+    """
+    tree = _tree_or_fail(path)
+    if not tree.ok:
+        error(f"{len(tree.problems)} problem(s) in {path}; nothing was written")
+        return 1
+    repository = runtime.repository
+    plan = compute_plan(tree.policies, _current(repository, tree.policies), prune=prune)
+    _print_plan(plan, path)
+    if plan.empty:
+        return 0
+    if not do_apply:
+        out.print("Dry run: nothing was written. Run again with --apply to write these changes.")
+        return 0
+    removals = plan.of("remove")
+    if removals and not yes:
+        click.confirm(f"Remove {len(removals)} stored policies?", abort=True, err=True)
+    outcomes = _apply(plan, repository, actor)
+    failed = [o for o in outcomes if not o.ok]
+    summary = _summary([o.change for o in outcomes if o.ok])
+    if failed:
+        error(f"{len(failed)} of {len(outcomes)} changes failed; applied: {summary}")
+        return 1
+    out.print(f"[green]Applied:[/] {summary}.")
+    return 0
+
+
+def _summary(changes: list[Change]) -> str:
+    def count(action: str) -> int:
+        return sum(1 for c in changes if c.action == action)
+
+    return f"{count('add')} added, {count('change')} changed, {count('remove')} removed"
+
+
+def _record_json(record: PolicyRecord) -> dict[str, Any]:
+    return {
+        "selector": str(record.selector),
+        "kind": record.selector.kind,
+        "name": record.selector.name,
+        "version": record.version,
+        "updated_at": record.updated_at.isoformat(),
+        "updated_by": record.updated_by,
+        "description": record.description,
+        "document": record.document.to_dict(),
+        "token": dict(record.token) if record.token else None,
+    }
+
+
+def _history_json(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "selector": str(entry.selector),
+        "version": entry.version,
+        "action": entry.action,
+        "at": entry.at.isoformat(),
+        "by": entry.by,
+        "description": entry.description,
+        "document": dict(entry.document),
+        "token": dict(entry.token) if entry.token else None,
+    }
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@policies.command("list")
+@click.option("--kind", type=click.Choice(KINDS), help="Only this kind of policy.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (with documents).")
+@pass_runtime
+def list_(runtime: Runtime, *, kind: str | None, as_json: bool) -> int:
+    """List stored policies."""
+    records = list(_all_records(runtime.repository, kind))
+    if as_json:
+        echo_json([_record_json(r) for r in records])
+        return 0
+    if not records:
+        out.print("No policies stored." + (f" (kind {kind})" if kind else ""))
+        return 0
+    grid = Table("selector", "version", "statements", "token", "updated", "by", "description")
+    for r in records:
+        grid.add_row(
+            escape(str(r.selector)),
+            str(r.version),
+            str(len(r.document.statements)),
+            "yes" if r.token else "",
+            _when(r.updated_at),
+            escape(r.updated_by),
+            escape(r.description),
+        )
+    out.print(grid)
+    return 0
+
+
+_selector_argument = click.argument("selector", nargs=-1, required=True)
+
+
+@policies.command()
+@_selector_argument
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_runtime
+def get(runtime: Runtime, *, selector: tuple[str, ...], as_json: bool) -> int:
+    """Show one stored policy: SELECTOR is group:NAME, scope:NAME, default, or KIND NAME."""
+    record = runtime.repository.get(parse_selector(selector))
+    if as_json:
+        echo_json(_record_json(record))
+        return 0
+    out.print(
+        f"[bold]{escape(str(record.selector))}[/] version {record.version}, "
+        f"updated {_when(record.updated_at)} by {escape(record.updated_by)}"
+    )
+    if record.description:
+        out.print(f"description: {escape(record.description)}")
+    out.print_json(data=record.document.to_dict())
+    if record.token:
+        out.print("token settings:")
+        out.print_json(data=dict(record.token))
+    return 0
+
+
+@policies.command()
+@_selector_argument
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (with documents).")
+@pass_runtime
+def history(runtime: Runtime, *, selector: tuple[str, ...], limit: int, as_json: bool) -> int:
+    """Audit history of one policy, newest first."""
+    target = parse_selector(selector)
+    entries: list[HistoryEntry] = []
+    cursor: str | None = None
+    while len(entries) < limit:
+        page = runtime.repository.history(target, limit=limit - len(entries), cursor=cursor)
+        entries.extend(page.items)
+        cursor = page.cursor
+        if cursor is None:
+            break
+    if as_json:
+        echo_json([_history_json(e) for e in entries])
+        return 0
+    if not entries:
+        out.print(f"No history for {escape(str(target))}.")
+        return 0
+    grid = Table("version", "action", "at", "by", "statements", "description", title=str(target))
+    for e in entries:
+        statements = e.document.get("Statement", [])
+        grid.add_row(
+            str(e.version),
+            e.action,
+            _when(e.at),
+            escape(e.by),
+            str(len(statements) if isinstance(statements, list) else 1),
+            escape(e.description),
+        )
+    out.print(grid)
+    return 0
+
+
+@policies.command()
+@_selector_argument
+@click.option(
+    "--if-version", type=click.IntRange(min=1), help="Delete only if this is the version."
+)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@_actor_option
+@pass_runtime
+def delete(
+    runtime: Runtime, *, selector: tuple[str, ...], if_version: int | None, yes: bool, actor: str
+) -> int:
+    """Delete one stored policy (its history is kept)."""
+    target = parse_selector(selector)
+    if not yes:
+        click.confirm(f"Delete {target}?", abort=True, err=True)
+    result = runtime.repository.delete(target, actor=actor, expected_version=if_version)
+    out.print(f"Deleted {escape(str(target))}; policy epoch is now {result.epoch}.")
+    return 0
+
+
+@policies.command()
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(KINDS), help="Only this kind of policy.")
+@pass_runtime
+def export(runtime: Runtime, *, path: Path, kind: str | None) -> int:
+    """Write the stored policies into PATH in the policies/ format (overwrites those files)."""
+    written = 0
+    for record in _all_records(runtime.repository, kind):
+        token = dict(record.token) if record.token else None
+        written += len(write_policy(path, record.selector, record.document.to_dict(), token))
+    out.print(f"Wrote {written} file(s) to {escape(str(path))}.")
+    return 0
