@@ -17,6 +17,7 @@ from typing import NoReturn
 import click
 
 from authz.cli_common import Runtime, error
+from authz.cli_dev import dev
 from authz.cli_policies import policies
 from authz.cli_simulate import simulate
 from authz.cli_table import table
@@ -40,6 +41,7 @@ cli.add_command(table)
 cli.add_command(policies)
 cli.add_command(simulate)
 cli.add_command(token)
+cli.add_command(dev)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
