@@ -101,6 +101,7 @@ def start_stack(
     result_ttl_seconds: int = 300,
     epoch_check_seconds: float = 1.0,
     dynamodb_endpoint: str | None = None,
+    table: str = TABLE,
     log: Log = lambda _msg: None,
 ) -> DevStack:
     """Start every component and return once the gateway answers.
@@ -132,7 +133,7 @@ def start_stack(
 
         env = {
             **cognito.settings_env(),
-            "AUTHZ_TABLE": TABLE,
+            "AUTHZ_TABLE": table,
             "AUTHZ_DYNAMODB_ENDPOINT": dynamodb_endpoint,
             "AUTHZ_EPOCH_CHECK_SECONDS": str(epoch_check_seconds),
             "AUTHZ_RESULT_TTL_SECONDS": str(result_ttl_seconds),
