@@ -1,0 +1,191 @@
+"""HTTP details of the admin API that sit before and around the routes.
+
+- Who is calling: the authorizer already allows only the admin group onto
+  these routes; the handler checks again (defence in depth) from the
+  authorizer context API Gateway hands over, and refuses when that context is
+  missing or lacks the group.
+- Body size: refused before any parsing.
+- Entity tags: ``ETag`` is the policy version, quoted per RFC 9110 (``"3"``);
+  ``If-Match`` accepts quoted or bare versions, lists and ``*``.
+- Names in paths: a scope such as ``orders/read`` must travel percent-encoded
+  (``orders%2Fread``). REST APIs deliver ``path`` still encoded, so routes
+  match one segment and the route decodes it once. When API Gateway routed
+  on an explicit ``/policies/{kind}/{name}`` resource, its (decoded) path
+  parameters are authoritative and the path is rebuilt from them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote
+
+from authz.handlers.admin_errors import ApiError
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Caller",
+    "Preconditions",
+    "authorize_caller",
+    "body_size",
+    "canonical_event",
+    "check_body_size",
+    "decode_name",
+    "etag",
+    "parse_preconditions",
+]
+
+# Policies are small (the authorizer's whole effective policy must fit in
+# ~8 KB); 64 KiB leaves room for descriptions and token settings while
+# keeping a request far below DynamoDB's 400 KB item limit.
+MAX_BODY_BYTES = 64 * 1024
+
+_RESOURCES = {
+    "/policies/{kind}/{name}": "",
+    "/policies/{kind}/{name}/history": "/history",
+}
+_VERSION = re.compile(r"^(?:W/)?(?:\"(\d{1,18})\"|(\d{1,18}))$")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The admin making the request, as recorded in history (``updated_by``)."""
+
+    identity: str
+    groups: tuple[str, ...]
+
+
+def _groups(raw: object) -> tuple[str, ...]:
+    # The authorizer context is flat strings: groups arrive comma-joined. A
+    # list is accepted too (a context built by hand or by a test harness).
+    if isinstance(raw, str):
+        return tuple(g.strip() for g in raw.split(",") if g.strip())
+    if isinstance(raw, list):
+        return tuple(g for g in raw if isinstance(g, str))
+    return ()
+
+
+def authorize_caller(event: Mapping[str, Any], admin_group: str) -> Caller:
+    """The caller, if the authorizer context puts them in ``admin_group``; else 403."""
+    context = event.get("requestContext")
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+    if not isinstance(authorizer, Mapping):
+        raise ApiError(
+            403, "forbidden", "no authorizer context: the admin API needs a signed-in admin"
+        )
+    if admin_group not in _groups(authorizer.get("groups")):
+        raise ApiError(403, "forbidden", f"the caller is not in the admin group {admin_group!r}")
+    for key in ("username", "sub", "principalId"):
+        value = authorizer.get(key)
+        if isinstance(value, str) and value.strip():
+            return Caller(value.strip(), _groups(authorizer.get("groups")))
+    raise ApiError(403, "forbidden", "the authorizer context names no caller to record")
+
+
+def body_size(event: Mapping[str, Any]) -> int:
+    """Size in bytes of the request body as the client sent it."""
+    body = event.get("body")
+    if not body:
+        return 0
+    if not isinstance(body, str):
+        return len(str(body).encode())
+    if event.get("isBase64Encoded"):
+        # base64 inflates by 4/3; the decoded length is what the limit is about.
+        try:
+            return len(base64.b64decode(body, validate=False))
+        except (binascii.Error, ValueError):
+            return len(body)
+    return len(body.encode("utf-8"))
+
+
+def check_body_size(event: Mapping[str, Any], limit: int) -> None:
+    size = body_size(event)
+    if size > limit:
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"request body is {size} bytes; the limit is {limit} bytes",
+        )
+
+
+def canonical_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event with ``path`` in the encoded form the routes expect."""
+    out = dict(event)
+    resource = event.get("resource")
+    params = event.get("pathParameters") or {}
+    suffix = _RESOURCES.get(resource) if isinstance(resource, str) else None
+    if suffix is not None and isinstance(params, Mapping):
+        kind, name = params.get("kind"), params.get("name")
+        if isinstance(kind, str) and isinstance(name, str):
+            out["path"] = f"/policies/{quote(kind, safe='')}/{quote(name, safe='')}{suffix}"
+    return out
+
+
+def decode_name(raw: str) -> str:
+    """A path segment back to the policy name (one round of percent-decoding)."""
+    return unquote(raw, errors="strict")
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+@dataclass(frozen=True, slots=True)
+class Preconditions:
+    """What the conditional headers ask for.
+
+    ``versions`` is None without If-Match, empty for ``If-Match: *`` (any
+    current version), else the versions that may be replaced.
+    """
+
+    versions: frozenset[int] | None = None
+    create_only: bool = False
+
+    @property
+    def any_version(self) -> bool:
+        return self.versions is not None and not self.versions
+
+
+def parse_preconditions(
+    if_match: str | None, if_none_match: str | None, *, allow_create_only: bool = True
+) -> Preconditions:
+    """Parse If-Match / If-None-Match; 400 for what can only be a client bug."""
+    if if_match is not None and if_none_match is not None:
+        raise ApiError(
+            400,
+            "invalid_precondition",
+            "send If-Match (update) or If-None-Match: * (create), not both",
+        )
+    if if_none_match is not None:
+        if not allow_create_only or if_none_match.strip() != "*":
+            raise ApiError(
+                400,
+                "invalid_precondition",
+                "If-None-Match supports only * (create only)"
+                if allow_create_only
+                else "If-None-Match is not supported on this route",
+                [{"path": "If-None-Match", "message": f"got {if_none_match!r}"}],
+            )
+        return Preconditions(create_only=True)
+    if if_match is None:
+        return Preconditions()
+    if if_match.strip() == "*":
+        return Preconditions(versions=frozenset())
+    versions: set[int] = set()
+    for item in (part.strip() for part in if_match.split(",")):
+        m = _VERSION.match(item)
+        if not m or item.startswith("W/"):
+            # Weak tags never match under If-Match (RFC 9110 strong comparison);
+            # anything else is not one of our tags at all.
+            raise ApiError(
+                400,
+                "invalid_precondition",
+                'If-Match must hold ETags as returned by GET, e.g. "3"',
+                [{"path": "If-Match", "message": f"not a version tag: {item!r}"}],
+            )
+        versions.add(int(m.group(1) or m.group(2)))
+    return Preconditions(versions=frozenset(versions))
