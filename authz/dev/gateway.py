@@ -46,6 +46,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -252,6 +253,17 @@ def _gateway_response(answer: _GatewayAnswer, cors: Mapping[str, str]) -> Respon
     return Response(json.dumps(body), status, headers, content_type="application/json")
 
 
+def _raw_path(request: Request) -> str:
+    """The path as the client sent it; werkzeug's ``request.path`` has %2F decoded to '/'."""
+    raw: str | None = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        return request.path
+    path = raw.split("?", 1)[0]
+    if "://" in path:  # absolute-form request target
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    return path
+
+
 def _single(values: Mapping[str, list[str]]) -> dict[str, str] | None:
     # API Gateway's single-value maps keep the last value and are null when empty.
     return {k: v[-1] for k, v in values.items()} or None
@@ -381,7 +393,7 @@ class LocalGateway:
 
     def _dispatch(self, request: Request) -> Response:
         prefix = f"/{self.stage}"
-        full_path = request.path
+        full_path = _raw_path(request)
         if full_path != prefix and not full_path.startswith(prefix + "/"):
             return _gateway_response(_MISSING_TOKEN, self._cors)
         path = full_path[len(prefix) :] or "/"
@@ -394,7 +406,9 @@ class LocalGateway:
         if route is None:
             return _gateway_response(_MISSING_TOKEN, self._cors)
         names = self._param_names[resource]
-        params = {names[k]: str(v) for k, v in values.items()} or None
+        # Routing and `path` keep the request's own encoding (a %2F stays inside
+        # its segment, as on API Gateway); path parameters arrive decoded.
+        params = {names[k]: unquote(str(v)) for k, v in values.items()} or None
         event = self._proxy_event(request, route, path, params)
         if route.protected and self._authorizer is not None:
             outcome = self._authorize(self._authorizer, event, request)

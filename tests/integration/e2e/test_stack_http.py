@@ -185,3 +185,23 @@ def test_a_forged_or_garbage_token_is_401(stack: DevStack) -> None:
         r = call(stack, "GET", "/orders", None, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401
         assert r.json() == {"message": "Unauthorized"}
+
+
+def test_a_scope_name_with_a_slash_round_trips_through_the_gateway(stack: DevStack) -> None:
+    """`orders/write` travels percent-encoded and addresses one policy, not two segments."""
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "execute-api:Invoke",
+                "Resource": "arn:aws:execute-api:*:*:*/*/POST/orders",
+            }
+        ],
+    }
+    put = call(stack, "PUT", "/policies/scope/orders%2Fwrite", "admin", json={"document": doc})
+    assert put.status_code == 201, put.text
+    got = call(stack, "GET", "/policies/scope/orders%2Fwrite", "admin")
+    assert got.status_code == 200
+    assert got.json()["selector"] == "scope:orders/write"
+    assert call(stack, "GET", "/policies/scope/orders", "admin").status_code == 404
