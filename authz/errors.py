@@ -13,6 +13,7 @@ foreign exception type.
     ├── SelectorError               bad kind/name of a policy selector
     ├── TokenSettingsError          bad token settings on a group (.errors: [{path, message}])
     ├── PolicyTooLargeError         effective policy over the byte budget (.size, .max_bytes)
+    ├── CursorError                 a pagination cursor this store did not issue -> 400
     ├── TokenError                  any reason a token is not accepted -> 401 "Unauthorized"
     │   ├── MalformedTokenError     not a compact JWS / bad base64url / bad JSON / too big
     │   ├── UnsupportedTokenError   alg other than RS256, unknown crit, JWE
@@ -32,7 +33,7 @@ foreign exception type.
         │   └── AlreadyExistsError  create-only on an existing policy -> 409
         └── ItemTooLargeError       item would exceed DynamoDB's 400 KB -> 413
 
-``PolicyValidationError`` and ``SelectorError`` are also ``ValueError`` so
+``PolicyValidationError``, ``SelectorError`` and ``CursorError`` are also ``ValueError`` so
 callers that only know the standard library can still catch them.
 """
 
@@ -47,6 +48,7 @@ __all__ = [
     "ClaimError",
     "ConfigError",
     "ConflictError",
+    "CursorError",
     "ExpiredTokenError",
     "IssuerError",
     "ItemTooLargeError",
@@ -86,7 +88,9 @@ class _PathErrors(AuthzError, ValueError):
     def __init__(self, errors: list[dict[str, str]], what: str) -> None:
         self.errors = errors
         lines = "; ".join(f"{e['path'] or '(root)'}: {e['message']}" for e in errors)
-        super().__init__(f"{what} ({len(errors)} problem{'s' if len(errors) != 1 else ''}): {lines}")
+        super().__init__(
+            f"{what} ({len(errors)} problem{'s' if len(errors) != 1 else ''}): {lines}"
+        )
 
 
 class PolicyValidationError(_PathErrors):
@@ -107,11 +111,17 @@ class SelectorError(AuthzError, ValueError):
     """A policy selector (kind and name) is not valid."""
 
 
+class CursorError(AuthzError, ValueError):
+    """A pagination cursor was altered, truncated or belongs to another listing."""
+
+
 class PolicyTooLargeError(AuthzError):
     """The effective policy does not fit the byte budget even after compaction."""
 
     def __init__(self, size: int, max_bytes: int) -> None:
-        super().__init__(f"effective policy is {size} bytes after compaction; budget is {max_bytes}")
+        super().__init__(
+            f"effective policy is {size} bytes after compaction; budget is {max_bytes}"
+        )
         self.size = size
         self.max_bytes = max_bytes
 

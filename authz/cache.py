@@ -1,0 +1,199 @@
+"""In-process caches with an injected clock: a TTL + LRU map and the epoch guard.
+
+Pure standard library, no AWS: the authorizer builds one ``TTLCache`` per
+kind of cached thing and one ``EpochGuard`` that empties them all when an
+admin write moves the policy epoch.
+
+Hits are told from misses by identity with ``MISSING``, never by
+truthiness: an empty policy or a Deny decision is a real, cacheable value.
+
+Staleness bound: an entry is served until its TTL runs out or until the
+guard next reads a moved epoch (at most every ``interval`` seconds), so
+after an admin write a warm authorizer stops using old policies within
+``interval`` seconds (plus API Gateway's own result TTL, outside this
+process). ``stale_get`` serves an expired entry for a bounded time more,
+only when the caller could not reach the store (stale-if-error).
+
+A lock guards each structure: free in Lambda (one request at a time) and
+cheap for the threaded local gateway.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final, Generic, Protocol, TypeVar, overload
+
+__all__ = ["MISSING", "Clearable", "EpochGuard", "TTLCache"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+D = TypeVar("D")
+
+Clock = Callable[[], float]
+
+
+class _Missing(Enum):
+    MISSING = "MISSING"
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing.MISSING
+
+
+@dataclass(slots=True)
+class _Entry(Generic[V]):
+    value: V
+    expires_at: float
+
+
+class TTLCache(Generic[K, V]):
+    """At most ``max_entries`` values, each fresh for ``ttl`` seconds; least recently used go first.
+
+    An expired entry stays (until evicted by newer ones) so that ``stale_get``
+    can still serve it when the store is down; ``get`` never returns it.
+    """
+
+    def __init__(self, *, ttl: float, max_entries: int, clock: Clock = time.monotonic) -> None:
+        if ttl < 0:
+            raise ValueError(f"ttl must be >= 0, got {ttl}")
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be >= 1, got {max_entries}")
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @overload
+    def get(self, key: K) -> V | _Missing: ...
+
+    @overload
+    def get(self, key: K, default: D) -> V | D: ...
+
+    def get(self, key: K, default: object = MISSING) -> object:
+        """The fresh value for ``key``, else ``default`` (``MISSING`` unless given)."""
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or now >= entry.expires_at:
+                return default
+            self._entries.move_to_end(key)
+            return entry.value
+
+    def stale_get(self, key: K, max_stale: float) -> V | _Missing:
+        """The value for ``key`` if fresh or expired at most ``max_stale`` seconds ago."""
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or now >= entry.expires_at + max_stale:
+                return MISSING
+            return entry.value
+
+    def put(self, key: K, value: V, ttl: float | None = None) -> None:
+        """Store ``value``, fresh for ``ttl`` seconds (the cache's ``ttl`` unless given)."""
+        lifetime = self.ttl if ttl is None else ttl
+        if lifetime < 0:
+            raise ValueError(f"ttl must be >= 0, got {lifetime}")
+        expires_at = self._clock() + lifetime
+        with self._lock:
+            self._entries[key] = _Entry(value, expires_at)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        """Entries held, expired ones included (they still serve ``stale_get``)."""
+        with self._lock:
+            return len(self._entries)
+
+
+class Clearable(Protocol):
+    def clear(self) -> None: ...
+
+
+class EpochGuard:
+    """Empties the registered caches when the policy epoch moves.
+
+    ``check(read_epoch)`` calls ``read_epoch`` at most once every ``interval``
+    seconds. The first successful read only sets the baseline, so call
+    ``check`` before the first cache fill (the authorizer does so on every
+    request). If ``read_epoch`` raises, the exception propagates and the
+    next ``check`` reads again: a failed read never counts as "unchanged".
+    """
+
+    def __init__(
+        self, *, interval: float, clock: Clock = time.monotonic, caches: Iterable[Clearable] = ()
+    ) -> None:
+        if interval < 0:
+            raise ValueError(f"interval must be >= 0, got {interval}")
+        self.interval = interval
+        self._clock = clock
+        self._caches: list[Clearable] = list(caches)
+        self._epoch: int | None = None
+        self._checked_at: float | None = None
+        self._lock = threading.Lock()
+
+    def register(self, cache: Clearable) -> None:
+        with self._lock:
+            self._caches.append(cache)
+
+    @property
+    def epoch(self) -> int | None:
+        """The last epoch read, None before the first successful read."""
+        return self._epoch
+
+    @property
+    def checked_at(self) -> float | None:
+        """Clock time of the last epoch read (successful or in progress)."""
+        return self._checked_at
+
+    def due(self) -> bool:
+        checked = self._checked_at
+        return checked is None or self._clock() - checked >= self.interval
+
+    def check(self, read_epoch: Callable[[], int]) -> bool:
+        """Read the epoch if due; True when it moved and the caches were cleared."""
+        now = self._clock()
+        with self._lock:
+            previous = self._checked_at
+            if previous is not None and now - previous < self.interval:
+                return False
+            # Claim this interval before reading, so concurrent callers skip it.
+            self._checked_at = now
+        try:
+            epoch = read_epoch()
+        except BaseException:
+            with self._lock:
+                if self._checked_at == now:
+                    self._checked_at = previous
+            raise
+        with self._lock:
+            moved = self._epoch is not None and epoch != self._epoch
+            self._epoch = epoch
+            caches = list(self._caches) if moved else []
+        for cache in caches:
+            cache.clear()
+        return moved
+
+    def invalidate(self) -> None:
+        """Clear every registered cache and force a read at the next ``check``."""
+        with self._lock:
+            self._checked_at = None
+            caches = list(self._caches)
+        for cache in caches:
+            cache.clear()

@@ -1,0 +1,33 @@
+"""The policy store: DynamoDB behind the ``PolicyRepository`` protocol.
+
+``authz.store.types`` (records, pages, the protocol) imports no AWS code, so
+code that only needs the types stays cheap to import. ``DynamoRepository``
+pulls in pynamodb and botocore (~0.3 s), so it is loaded on first access.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from authz.store.types import HistoryEntry, Page, PolicyRecord, PolicyRepository, WriteResult
+
+if TYPE_CHECKING:
+    from authz.store.repository import DynamoRepository, StoreTimeouts
+
+__all__ = [
+    "DynamoRepository",
+    "HistoryEntry",
+    "Page",
+    "PolicyRecord",
+    "PolicyRepository",
+    "StoreTimeouts",
+    "WriteResult",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("DynamoRepository", "StoreTimeouts"):
+        from authz.store import repository  # noqa: PLC0415  # deferred: pynamodb is slow to import
+
+        return getattr(repository, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,44 @@
+"""Opaque pagination cursors: base64url of a small JSON object.
+
+A cursor names the last item of the page it ends (a position, not a
+snapshot), so paging stays free of duplicates and gaps while items are added
+or removed elsewhere in the listing. Anything that does not decode to the
+expected shape is a ``CursorError`` (400), never a store failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from authz.errors import CursorError
+
+__all__ = ["MAX_CURSOR_CHARS", "decode", "encode"]
+
+MAX_CURSOR_CHARS = 4096
+
+
+def encode(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode(cursor: str, *, required: dict[str, type]) -> dict[str, Any]:
+    """The cursor's fields; each name in ``required`` must be present with that type."""
+    if not cursor or len(cursor) > MAX_CURSOR_CHARS:
+        raise CursorError("invalid cursor: empty or too long")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise CursorError("invalid cursor: not one this API issued") from None
+    if not isinstance(data, dict):
+        raise CursorError("invalid cursor: not one this API issued")
+    for name, kind in required.items():
+        value = data.get(name)
+        # bool is an int in Python; a cursor never carries one.
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CursorError("invalid cursor: not one this API issued")
+    return data
