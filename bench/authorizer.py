@@ -1,0 +1,312 @@
+"""Authorizer handler speed and memory, as ratios measured in one run.
+
+- (a) repeated token, warm: ``handler`` on the same REST TOKEN event again
+  and again (decision line written to /dev/null included) ÷ one raw RSA
+  verification (``cryptography`` ``public_key.verify`` of the same token's
+  signing input). Target <= 1.0.
+- (b) new token, policies cached: distinct tokens of one principal kind
+  (same groups) ÷ raw RSA verify. Target <= 4.
+- (c) cold start: a fresh process importing ``authz.handlers.authorizer``
+  and answering its first event (bundled JWKS via ``AUTHZ_JWKS_JSON``,
+  policies in DynamoDB Local started here) ÷ a fresh process running
+  ``import boto3; boto3.client("dynamodb")``; medians of a few runs each,
+  interleaved, wall time of the whole process. Target <= 1.25.
+- (d) peak RSS (``ru_maxrss``) of a process that has answered 10,000
+  distinct principals (10,000 subs, each in 1-4 of 20 groups: ~5,000
+  distinct group sets). Target <= 120 MiB. Reported beside it, without a
+  target: the same with a ``${sub}`` statement in ``default``, the worst
+  case in which no two principals share an effective policy.
+
+Hot loops use the best of several interleaved rounds, so a noisy neighbour
+on a shared machine inflates neither side more than the other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.hashes import SHA256
+
+from tests.tokens import CLIENT_ID, POOL_ID, KeyPair, access_claims, jwks, mint
+
+ROOT = Path(__file__).resolve().parents[1]
+ANY = "arn:aws:execute-api:*:*:*"
+GROUPS = [f"team-{i:02d}" for i in range(20)]
+BATCH = 200
+ROUNDS = 25
+NEW_TOKENS = 2000
+COLD_RUNS = 5
+PRINCIPALS = 10_000
+
+
+def _policies(*, per_user: bool) -> dict[str, dict[str, Any]]:
+    """Group policies for the bench; ``per_user`` adds a ``${sub}`` statement to
+    ``default``, so that every principal has an effective policy of its own."""
+
+    def doc(*resources: str, effect: str = "Allow") -> dict[str, Any]:
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": effect, "Action": "execute-api:Invoke", "Resource": list(resources)}
+            ],
+        }
+
+    out = {
+        "default": doc(f"{ANY}/*/GET/health"),
+        "group:readers": doc(f"{ANY}/*/GET/orders", f"{ANY}/*/GET/orders/*"),
+        "group:writers": doc(f"{ANY}/*/POST/orders", f"{ANY}/*/PUT/orders/*"),
+    }
+    if per_user:
+        out["default"] = doc(f"{ANY}/*/GET/health", f"{ANY}/*/*/users/${{sub}}/*")
+    for i, g in enumerate(GROUPS):
+        out[f"group:{g}"] = doc(f"{ANY}/*/GET/{g}/*", f"{ANY}/*/POST/{g}/items/{i}")
+    return out
+
+
+def _env(endpoint: str, table: str, key: KeyPair) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AUTHZ_", "AWS_", "POWERTOOLS_", "_X_AMZN"))
+    }
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AUTHZ_USER_POOL_ID": POOL_ID,
+            "AUTHZ_CLIENT_IDS": CLIENT_ID,
+            "AUTHZ_JWKS_JSON": json.dumps(jwks(key)),
+            # Never used (the bundled key set answers), but never the network either.
+            "AUTHZ_JWKS_URL": "http://127.0.0.1:9/jwks.json",
+            "AUTHZ_TABLE": table,
+            "AUTHZ_DYNAMODB_ENDPOINT": endpoint,
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def _event(token: str, path: str = "orders/1") -> dict[str, Any]:
+    return {
+        "type": "TOKEN",
+        "authorizationToken": f"Bearer {token}",
+        "methodArn": f"arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/GET/{path}",
+    }
+
+
+def _per_call_us(fn: Callable[[int], None], n: int) -> float:
+    started = time.perf_counter()
+    fn(n)
+    return (time.perf_counter() - started) / n * 1e6
+
+
+_COLD = """
+import json, os, sys, time
+started = time.perf_counter()
+from authz.handlers.authorizer import handler
+response = handler(json.loads(os.environ["BENCH_EVENT"]), None)
+assert response["principalId"], response
+"""
+
+_BASELINE = """
+import boto3
+boto3.client("dynamodb")
+"""
+
+_MEMORY = """
+import json, os, resource, sys
+from authz.handlers.authorizer import handler
+arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/GET/orders/1"
+before = None
+count = 0
+with open(sys.argv[1]) as tokens:
+    for line in tokens:
+        handler({"type": "TOKEN", "authorizationToken": line.strip(), "methodArn": arn}, None)
+        count += 1
+        if before is None:
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"count": count, "first_kib": before, "peak_kib": after}), file=sys.stderr)
+"""
+
+
+def _run_python(code: str, env: dict[str, str], *args: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark child failed: {done.stderr[-2000:]}")
+    return elapsed, done.stderr
+
+
+def _hot_paths(env: dict[str, str], key: KeyPair) -> dict[str, float]:
+    """(a) and (b): best per-call microseconds of raw RSA, repeated and new tokens."""
+    from authz.handlers.authorizer import AuthorizerApp, build
+    from authz.handlers.observability import Telemetry
+    from authz.settings import Settings
+    from authz.token.jwt import decode
+
+    devnull = open(os.devnull, "w")  # noqa: SIM115  # closed when the process ends
+    app: AuthorizerApp = build(
+        Settings.from_env(env), telemetry=Telemetry(stream=devnull, environ={})
+    )
+    groups = ["readers", "writers"]
+    same_event = _event(mint(access_claims(sub="bench-user", groups=groups, ttl=86_400), key))
+    fresh = [
+        mint(access_claims(sub="bench-user", groups=groups, ttl=86_400), key)
+        for _ in range(NEW_TOKENS)
+    ]
+    fresh_events = [_event(t) for t in fresh]
+    parts = [decode(t) for t in fresh]
+    public = key.public_key
+    app(same_event)  # epoch read, policies read, key prepared
+    position = [0]
+
+    def raw(n: int) -> None:
+        for i in range(n):
+            d = parts[i]
+            public.verify(d.signature, d.signing_input, PKCS1v15(), SHA256())
+
+    def repeated(n: int) -> None:
+        for _ in range(n):
+            app(same_event, None)
+
+    def new(n: int) -> None:
+        start = position[0]
+        for i in range(start, start + n):
+            app(fresh_events[i], None)
+        position[0] = start + n
+
+    best = {"raw": float("inf"), "repeated": float("inf"), "new": float("inf")}
+    for _ in range(ROUNDS):
+        if position[0] + BATCH > NEW_TOKENS:
+            app.authorizer.clear()  # make the fresh tokens new again (policies refetch once)
+            app(same_event)
+            position[0] = 0
+        best["raw"] = min(best["raw"], _per_call_us(raw, BATCH))
+        best["repeated"] = min(best["repeated"], _per_call_us(repeated, BATCH))
+        best["new"] = min(best["new"], _per_call_us(new, BATCH))
+    devnull.close()
+    return best
+
+
+def _cold_start(env: dict[str, str], key: KeyPair) -> tuple[float, float]:
+    """(c): median wall seconds of a cold handler process and of the boto3 baseline."""
+    tok = mint(access_claims(sub="cold-user", groups=["readers"], ttl=86_400), key)
+    cold_env = {**env, "BENCH_EVENT": json.dumps(_event(tok))}
+    cold: list[float] = []
+    baseline: list[float] = []
+    _run_python(_COLD, cold_env)  # page cache warm for both sides
+    _run_python(_BASELINE, env)
+    for _ in range(COLD_RUNS):
+        cold.append(_run_python(_COLD, cold_env)[0])
+        baseline.append(_run_python(_BASELINE, env)[0])
+    return statistics.median(cold), statistics.median(baseline)
+
+
+def _memory(env: dict[str, str], key: KeyPair) -> dict[str, int]:
+    """(d): ru_maxrss of a process after PRINCIPALS distinct principals."""
+    rng = random.Random(7)  # noqa: S311  # reproducible group choices, not secrets
+    with tempfile.NamedTemporaryFile("w", suffix=".tokens", delete=False) as f:
+        for i in range(PRINCIPALS):
+            chosen = rng.sample(GROUPS, rng.randint(1, 4))
+            claims = access_claims(sub=f"user-{i:05d}", groups=chosen, ttl=86_400)
+            f.write(mint(claims, key) + "\n")
+        path = f.name
+    try:
+        _, err = _run_python(_MEMORY, env, path)
+    finally:
+        os.unlink(path)
+    result: dict[str, int] = json.loads(err.strip().splitlines()[-1])
+    return result
+
+
+def run() -> list[dict[str, Any]]:
+    from authz.dev.dynamodb import DynamoDBLocal
+    from authz.policy import PolicyDocument, Selector
+    from authz.settings import Settings
+    from authz.store.repository import DynamoRepository
+
+    key = KeyPair.generate("bench-authorizer")
+    with DynamoDBLocal() as ddb:
+        tables = {}
+        for variant, with_sub in (("static", False), ("per-user", True)):
+            table = f"authz-bench-{variant}-{uuid.uuid4().hex[:8]}"
+            env = _env(ddb.endpoint, table, key)
+            os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+            repo = DynamoRepository(Settings(table=table, dynamodb_endpoint=ddb.endpoint))
+            repo.create_table(wait=True)
+            for selector, document in _policies(per_user=with_sub).items():
+                repo.put(Selector.parse(selector), PolicyDocument.from_dict(document), actor="b")
+            tables[variant] = (env, repo)
+        env = tables["static"][0]
+        best = _hot_paths(env, key)
+        cold, baseline = _cold_start(env, key)
+        memory = _memory(env, key)
+        memory_sub = _memory(tables["per-user"][0], key)
+        for _, repo in tables.values():
+            repo.delete_table()
+
+    def row(name: str, value: float, unit: str, target: str = "") -> dict[str, Any]:
+        return {"name": name, "value": value, "unit": unit, "target": target}
+
+    return [
+        row("raw RSA verify", best["raw"], "us"),
+        row("handler, repeated token", best["repeated"], "us"),
+        row("(a) repeated token / RSA verify", best["repeated"] / best["raw"], "x", "<= 1.0"),
+        row("handler, new token", best["new"], "us"),
+        row("(b) new token / RSA verify", best["new"] / best["raw"], "x", "<= 4"),
+        row("cold start: import + first event", cold * 1000, "ms"),
+        row("baseline: import boto3 + client", baseline * 1000, "ms"),
+        row("(c) cold start / boto3 client", cold / baseline, "x", "<= 1.25"),
+        row("RSS after the first decision", memory["first_kib"] / 1024, "MiB"),
+        row(
+            f"(d) peak RSS, {memory['count']:,} principals",
+            memory["peak_kib"] / 1024,
+            "MiB",
+            "<= 120",
+        ),
+        row(
+            f"peak RSS, {memory_sub['count']:,} principals, ${{sub}} policy",
+            memory_sub["peak_kib"] / 1024,
+            "MiB",
+        ),
+    ]
+
+
+def main() -> None:
+    rows = run()
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        value = r["value"]
+        shown = f"{value:.3g}" if isinstance(value, float) else str(value)
+        print(f"{r['name']:<{width}}  {shown:>10} {r['unit']:<4} {r['target']}")
+
+
+if __name__ == "__main__":
+    main()

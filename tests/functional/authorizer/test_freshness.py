@@ -1,0 +1,214 @@
+"""Caching, the policy epoch, request counts and DynamoDB failures, with a hand-moved clock."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from authz.dev.dynamodb import DynamoDBLocal
+from authz.errors import StoreError
+from authz.handlers.authorizer import AuthorizerApp, AuthorizerUnavailable
+from authz.handlers.observability import Telemetry
+from authz.policy import PolicyDocument, Selector, evaluate
+from authz.service import Authorizer
+from authz.settings import Settings
+from authz.token import JwksCache, Verifier
+from tests.functional.authorizer.conftest import KEY, Harness, no_fetch, token
+from tests.functional.authorizer.support import ANY_API, Clock, allow, arn, document, event, load
+from tests.tokens import CLIENT_ID, jwks, settings_for
+
+
+def rest(tok: str, verb: str = "GET", path: str = "orders/1") -> dict[str, Any]:
+    return event("rest_token", tok, methodArn=arn(verb, path))
+
+
+def allowed(response: dict[str, Any], verb: str, path: str) -> bool:
+    return evaluate(PolicyDocument.from_dict(response["policyDocument"]), arn(verb, path)).allowed
+
+
+def test_cache_miss_costs_one_request_and_hits_cost_none(
+    harness: Callable[..., Harness], loaded: Any, count_requests: Any
+) -> None:
+    """After the epoch baseline, a new selector set costs one BatchGetItem; repeats cost nothing."""
+    h = harness()
+    counter = count_requests(loaded)
+    h(rest(token("a", groups=("readers",))))
+    assert dict(counter.by_operation) == {"GetItem": 1, "BatchGetItem": 1}  # cold: epoch + policies
+    counter.reset()
+    h(rest(token("b", groups=("admins",))))
+    assert dict(counter.by_operation) == {"BatchGetItem": 1}
+    counter.reset()
+    for sub in ("a", "c", "d"):  # known selector sets, new and repeated tokens
+        h(rest(token(sub, groups=("readers",))))
+    h(rest(token("e", groups=("admins",)), "DELETE", "orders/2"))
+    assert counter.total == 0
+    flags = [(d["token_cache"], d["policy_cache"]) for d in h.decisions()]
+    assert flags[:2] == [("miss", "miss"), ("miss", "miss")]
+    assert flags[2] == ("miss", "hit")
+
+
+def test_repeated_token_is_served_from_the_token_memo(harness: Callable[..., Harness]) -> None:
+    """The same token twice: the second decision is a token-cache hit with the same policy."""
+    h = harness()
+    tok = token("memo", groups=("readers",))
+    first = h(rest(tok))
+    second = h(rest(tok, "GET", "health"))
+    assert second["policyDocument"] == first["policyDocument"]
+    assert [d["token_cache"] for d in h.decisions()] == ["miss", "hit"]
+
+
+def test_epoch_change_is_seen_within_the_check_interval_and_read_at_most_once_per_interval(
+    harness: Callable[..., Harness], loaded: Any, count_requests: Any, clock: Clock
+) -> None:
+    """A write is picked up at the first request after epoch_check_seconds, not before, and the
+    epoch is read once per interval however many requests arrive."""
+    h = harness(epoch_check_seconds=5.0)
+    tok = token("w", groups=("readers",))
+    assert not allowed(h(rest(tok)), "POST", "orders")
+    counter = count_requests(loaded)
+    loaded.put(Selector("group", "readers"), document(allow(f"{ANY_API}/*/*/orders")), actor="t")
+    counter.reset()
+    for _ in range(20):
+        clock.advance(0.2)  # 4 s in all: still inside the interval
+        assert not allowed(h(rest(tok)), "POST", "orders")
+    assert counter.total == 0
+    clock.advance(1.0)
+    assert allowed(h(rest(tok)), "POST", "orders")
+    assert dict(counter.by_operation) == {"GetItem": 1, "BatchGetItem": 1}
+    counter.reset()
+    for _ in range(30):
+        clock.advance(0.2)
+        h(rest(tok))
+    assert counter.by_operation["GetItem"] == 1  # 6 s more: the next interval's one read
+
+
+def test_expired_entry_is_served_stale_while_the_store_is_down_then_fails(
+    harness: Callable[..., Harness], clock: Clock
+) -> None:
+    """Within stale_if_error_seconds past expiry the cached policy serves (marked stale); after it
+    the answer is a 500-type error, never Unauthorized, never a Deny."""
+    h = harness(cache_ttl=300, stale_if_error_seconds=60)
+    tok = token("s", groups=("readers",))
+    fresh = h(rest(tok))
+    h.store.down = True
+    clock.advance(200)  # fresh: no store call needed at all
+    assert h(rest(tok))["policyDocument"] == fresh["policyDocument"]
+    clock.advance(130)  # 30 s past expiry
+    stale = h(rest(tok))
+    assert stale["policyDocument"] == fresh["policyDocument"]
+    assert h.decisions()[-1]["stale"] is True
+    assert h(rest(token("s2", groups=("readers",))))["principalId"] == "s2"  # new token, same set
+    clock.advance(31)  # 61 s past expiry
+    with pytest.raises(AuthorizerUnavailable) as info:
+        h(rest(tok))
+    assert str(info.value) != "Unauthorized"
+    assert h.decisions()[-1]["outcome"] == "error"
+    assert h.decisions()[-1]["StoreErrors"] == 1
+    h.store.down = False
+    assert allowed(h(rest(tok)), "GET", "orders/1")  # recovers on the next request
+
+
+def test_store_down_without_any_cache_is_a_500_type_error(harness: Callable[..., Harness]) -> None:
+    """A cold authorizer with DynamoDB down answers neither Allow nor Deny: it raises."""
+    h = harness()
+    h.store.down = True
+    with pytest.raises(AuthorizerUnavailable):
+        h(rest(token("cold", groups=("readers",))))
+
+
+def test_failed_epoch_read_keeps_fresh_entries_serving_and_is_retried(
+    harness: Callable[..., Harness], clock: Clock
+) -> None:
+    """An epoch read that fails does not fail requests with fresh cached policies; the next
+    request tries the epoch again."""
+    h = harness(epoch_check_seconds=5.0)
+    tok = token("e", groups=("readers",))
+    h(rest(tok))
+    h.store.down = True
+    clock.advance(6)
+    before = h.store.calls["epoch"]
+    assert allowed(h(rest(tok)), "GET", "orders/1")
+    assert allowed(h(rest(tok)), "GET", "orders/1")
+    assert h.store.calls["epoch"] == before + 2
+    h.store.down = False
+    h(rest(tok))
+    assert h.store.calls["epoch"] == before + 3
+    h(rest(tok))
+    assert h.store.calls["epoch"] == before + 3
+
+
+@pytest.fixture
+def private_dynamodb() -> Iterator[DynamoDBLocal]:
+    """A DynamoDB Local of this test's own, so stopping it disturbs no other test."""
+    with DynamoDBLocal() as ddb:
+        yield ddb
+
+
+def test_really_stopped_dynamodb_serves_stale_then_fails(
+    private_dynamodb: DynamoDBLocal, dynamodb_local: Any
+) -> None:
+    """With the DynamoDB Local process stopped, cached policies serve within the stale window
+    and a 500-type error follows after it."""
+    from authz.store.repository import DynamoRepository
+
+    store = Settings(
+        table=f"authz-stop-{uuid.uuid4().hex[:8]}",
+        dynamodb_endpoint=private_dynamodb.endpoint,
+        region="us-east-1",
+    )
+    repo = DynamoRepository(store)
+    repo.create_table(wait=True)
+    load(repo)
+    clock = Clock()
+    settings = settings_for(jwks_json=jwks(KEY))
+    verifier = Verifier(settings, jwks=JwksCache(fetcher=no_fetch))
+    authorizer = Authorizer(
+        verifier, repo, settings=settings, clock=clock, cache_ttl=10, stale_if_error_seconds=20
+    )
+    app = AuthorizerApp(settings, authorizer, Telemetry(stream=io.StringIO(), environ={}))
+    tok = token("real", groups=("readers",))
+    assert allowed(app(rest(tok)), "GET", "orders/1")
+    private_dynamodb.stop()
+    with pytest.raises(StoreError):
+        repo.epoch()  # really down
+    clock.advance(15)  # expired 5 s ago
+    assert allowed(app(rest(tok)), "GET", "orders/1")
+    clock.advance(20)  # 25 s past expiry
+    with pytest.raises(AuthorizerUnavailable):
+        app(rest(tok))
+
+
+def test_module_handler_builds_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, store_settings: Settings, loaded: Any
+) -> None:
+    """``handler`` builds its verifier, repository and Authorizer once, from AUTHZ_* variables."""
+    from authz.handlers import authorizer as module
+
+    env = {
+        "AUTHZ_USER_POOL_ID": "us-east-1_TestPool1",
+        "AUTHZ_CLIENT_IDS": CLIENT_ID,
+        "AUTHZ_JWKS_JSON": json.dumps(jwks(KEY)),
+        # Any key fetch would go to a closed loopback port, never the network.
+        "AUTHZ_JWKS_URL": "http://127.0.0.1:9/jwks.json",
+        "AUTHZ_TABLE": store_settings.table,
+        "AUTHZ_DYNAMODB_ENDPOINT": str(store_settings.dynamodb_endpoint),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    module.install(None)
+    try:
+        response = module.handler(rest(token("env", groups=("readers",))), None)
+        app = module._app
+        assert app is not None
+        module.handler(rest(token("env2", groups=("readers",))), None)
+        assert module._app is app  # built once per container
+    finally:
+        module.install(None)
+    assert response["principalId"] == "env"
+    assert allowed(response, "GET", "orders/1")
+    assert not allowed(response, "POST", "orders")
