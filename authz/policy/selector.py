@@ -25,10 +25,7 @@ _SCOPE_MAX = 256
 
 def valid_group_name(name: str) -> bool:
     """Cognito's rule: 1-128 letters, marks, symbols, numbers or punctuation."""
-    return (
-        0 < len(name) <= _GROUP_MAX
-        and all(unicodedata.category(c)[0] in "LMSNP" for c in name)
-    )
+    return 0 < len(name) <= _GROUP_MAX and all(unicodedata.category(c)[0] in "LMSNP" for c in name)
 
 
 def valid_scope_name(name: str) -> bool:
@@ -67,7 +64,7 @@ class Selector:
         """Build from a kind and a name (as the admin API's path carries them)."""
         if kind not in KINDS:
             raise SelectorError(f"invalid kind {kind!r}: expected group, scope or default")
-        return cls(kind, name)  # type: ignore[arg-type]  # checked above
+        return cls(kind, name)
 
     @classmethod
     def parse(cls, text: str) -> Selector:
@@ -76,7 +73,9 @@ class Selector:
             return DEFAULT
         kind, sep, name = text.partition(":")
         if not sep:
-            raise SelectorError(f"invalid selector {text!r}: expected group:NAME, scope:NAME or default")
+            raise SelectorError(
+                f"invalid selector {text!r}: expected group:NAME, scope:NAME or default"
+            )
         return cls.of(kind, name)
 
     def __str__(self) -> str:

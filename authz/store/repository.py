@@ -265,8 +265,14 @@ class DynamoRepository:
         retries = 0
         while True:
             try:
+                # Strongly consistent: right after the epoch moved, an eventually
+                # consistent read could hand back the old document, which the
+                # authorizer would then cache for a whole TTL.
                 # pynamodb annotates keys as strings; it takes {attribute: value} maps.
-                data = self._m.connection.batch_get_item(pending)  # type: ignore[arg-type]
+                data = self._m.connection.batch_get_item(
+                    pending,  # type: ignore[arg-type]
+                    consistent_read=True,
+                )
             except PynamoDBException as exc:
                 raise translate(exc, "BatchGetItem", self.table) from exc
             items.extend(data.get("Responses", {}).get(self.table, []))
