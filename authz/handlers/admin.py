@@ -112,6 +112,7 @@ class _Deps:
     flusher: Flusher
     clock: Callable[[], float]
     verifier: TokenVerifier | None
+    sleep: Callable[[float], None] = time.sleep
     verifier_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def token_verifier(self) -> TokenVerifier:
@@ -279,7 +280,9 @@ def _register_routes(app: _Resolver, deps: _Deps) -> None:  # one route each
             version=record.version,
             epoch=result.epoch,
             policy=policy_out(record),
-            freshness=freshness_after_write(result.epoch, deps.settings, deps.flusher, deps.clock),
+            freshness=freshness_after_write(
+                result.epoch, deps.settings, deps.flusher, deps.clock, deps.sleep
+            ),
         )
         headers = {"ETag": etag(record.version)}
         if created:
@@ -309,7 +312,9 @@ def _register_routes(app: _Resolver, deps: _Deps) -> None:  # one route each
             selector=str(selector),
             version=deleted,
             epoch=result.epoch,
-            freshness=freshness_after_write(result.epoch, deps.settings, deps.flusher, deps.clock),
+            freshness=freshness_after_write(
+                result.epoch, deps.settings, deps.flusher, deps.clock, deps.sleep
+            ),
         )
         return _json(200, out)
 
@@ -492,13 +497,15 @@ def build_app(
     clock: Callable[[], float] | None = None,
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> AdminApp:
     """The admin API with its collaborators; defaults are the production ones.
 
     ``verifier`` checks tokens for ``POST /simulate`` (built from settings on
     first use when None); ``flusher(rest_api_id, stage)`` flushes API
-    Gateway's authorizer cache after each write; ``clock`` is wall time in
-    seconds (for ``visible_by``).
+    Gateway's authorizer cache after each write, ``sleep`` seconds after it
+    (one epoch check interval, see ``admin_freshness``); ``clock`` is wall
+    time in seconds (for ``visible_by``).
     """
     deps = _Deps(
         settings=settings,
@@ -506,6 +513,7 @@ def build_app(
         flusher=flusher if flusher is not None else boto3_flusher(settings.region),
         clock=clock if clock is not None else time.time,
         verifier=verifier,
+        sleep=sleep,
     )
     return AdminApp(deps, max_body_bytes=max_body_bytes)
 

@@ -4,15 +4,19 @@ A warm authorizer re-reads the policy epoch at most every
 ``AUTHZ_EPOCH_CHECK_SECONDS``, and API Gateway may serve a cached authorizer
 result for ``AUTHZ_RESULT_TTL_SECONDS``; so without help a write is seen by
 every request within the sum of the two. Flushing a stage's authorizer cache
-(``AUTHZ_STAGE_FLUSH``) removes the second term: API Gateway calls the
-authorizer again, which may still hold its own cache until its next epoch
-check. A flush that fails is reported, never fatal: the write is already
-committed and will still become visible within the longer bound.
+(``AUTHZ_STAGE_FLUSH``) removes the second term, but only if the flush comes
+after every warm authorizer has seen the new epoch: flushed at once, API
+Gateway would call an authorizer still holding its pre-write cache and cache
+that stale answer for a whole TTL again. So the flush waits one epoch check
+interval after the commit (the response is held that long). A flush that
+fails is reported, never fatal: the write is already committed and will
+still become visible within the longer bound.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,9 +69,15 @@ def _flush_all(
 
 
 def freshness_after_write(
-    epoch: int, settings: Settings, flusher: Flusher, now: Callable[[], float]
+    epoch: int,
+    settings: Settings,
+    flusher: Flusher,
+    now: Callable[[], float],
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Freshness:
     """Flush the configured stages and say when the write is visible everywhere."""
+    if settings.stage_flush:
+        sleep(settings.epoch_check_seconds)
     flushed, errors = _flush_all(settings.stage_flush, flusher)
     staleness = float(settings.epoch_check_seconds)
     # Only a complete flush removes API Gateway's TTL from the bound; with no

@@ -33,8 +33,11 @@ def test_configured_stages_are_flushed_after_each_write(
 ) -> None:
     """Every AUTHZ_STAGE_FLUSH stage is flushed after a PUT and a DELETE; staleness drops to 5 s."""
     settings = dataclasses.replace(admin_settings, stage_flush=(("api1", "prod"), ("api2", "dev")))
-    app = make_app(settings=settings)
+    slept: list[float] = []
+    app = make_app(settings=settings, sleep=slept.append)
     r = call(app, "PUT", policy_path("group", "readers"), body={"document": doc()})
+    # The flush waits one epoch interval, so no authorizer can re-cache pre-write policy.
+    assert slept == [settings.epoch_check_seconds]
     assert r.body["freshness"]["flushed"] == ["api1/prod", "api2/dev"]
     assert r.body["freshness"]["max_staleness_seconds"] == 5
     assert r.body["freshness"]["visible_by"] == _visible_by(5)
@@ -49,7 +52,7 @@ def test_a_failing_flush_is_reported_and_the_write_stands(
     """A flush error is listed in flush_errors, staleness keeps the TTL, and the write is kept."""
     settings = dataclasses.replace(admin_settings, stage_flush=(("api1", "prod"), ("api2", "dev")))
     failing = FakeFlusher(failing=("api2/dev",))
-    app = make_app(settings=settings, flusher=failing)
+    app = make_app(settings=settings, flusher=failing, sleep=lambda _s: None)
     r = call(app, "PUT", policy_path("group", "readers"), body={"document": doc()})
     assert r.status == 201
     fresh = r.body["freshness"]
@@ -64,7 +67,10 @@ def test_rejected_writes_flush_nothing(
     make_app: Any, admin_settings: Any, flusher: FakeFlusher
 ) -> None:
     """Only a committed write flushes: a 400 or 412 leaves API Gateway's cache alone."""
-    app = make_app(settings=dataclasses.replace(admin_settings, stage_flush=(("api1", "prod"),)))
+    app = make_app(
+        settings=dataclasses.replace(admin_settings, stage_flush=(("api1", "prod"),)),
+        sleep=lambda _s: None,
+    )
     path = policy_path("group", "readers")
     assert call(app, "PUT", path, body={"document": {"Version": "x"}}).status == 400
     assert (
