@@ -482,11 +482,12 @@ class AdminApp:
         try:
             caller = authorize_caller(event, self.deps.settings.admin_group)
             check_body_size(event, self.max_body_bytes)
+            canonical = canonical_event(event)
         except ApiError as exc:
             return exc.proxy()
         with self._lock:
             self.resolver.context.update(caller=caller, api=ApiIdentity.from_event(event))
-            return self.resolver.resolve(canonical_event(event), context)
+            return self.resolver.resolve(canonical, context)
 
 
 def build_app(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,7 +100,8 @@ def body_size(event: Mapping[str, Any]) -> int:
             return len(base64.b64decode(body, validate=False))
         except (binascii.Error, ValueError):
             return len(body)
-    return len(body.encode("utf-8"))
+    # surrogatepass: a lone surrogate must not raise here; _text_body refuses it with a 400.
+    return len(body.encode("utf-8", "surrogatepass"))
 
 
 def check_body_size(event: Mapping[str, Any], limit: int) -> None:
@@ -112,9 +114,98 @@ def check_body_size(event: Mapping[str, Any], limit: int) -> None:
         )
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _surrogate_paths(value: Any, path: str = "") -> list[str]:
+    """JSON paths of every key or string holding a lone surrogate."""
+    if isinstance(value, str):
+        return [path] if _has_surrogate(value) else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            here = f"{path}.{k}" if path else str(k)
+            found += [here] if _has_surrogate(str(k)) else _surrogate_paths(v, here)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _surrogate_paths(v, f"{path}[{i}]")
+    return found
+
+
+def _text_body(event: Mapping[str, Any]) -> str | None:
+    """The body as text, decoded from base64 when flagged; 400 when it is not UTF-8.
+
+    Text with a lone surrogate (raw, or as a JSON ``\\ud800`` escape) is refused
+    here: it parses, but nothing can store or return it as UTF-8 later.
+    """
+    body = event.get("body")
+    if body is None:
+        return None
+    if not isinstance(body, str):
+        raise ApiError(400, "invalid_body", "the request body must be text")
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise ApiError(400, "invalid_body", "the request body is not UTF-8 text") from None
+    if _has_surrogate(body):
+        raise ApiError(400, "invalid_body", "the request body is not valid Unicode")
+    if _SURROGATE_ESCAPE.search(body):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return body  # the JSON parser answers 400 for it later
+        paths = _surrogate_paths(parsed)
+        if paths:
+            raise ApiError(
+                400,
+                "invalid_body",
+                "the request body holds a lone UTF-16 surrogate (not valid Unicode)",
+                [
+                    {"path": p, "message": "not valid Unicode (a lone UTF-16 surrogate)"}
+                    for p in paths
+                ],
+            )
+    return body
+
+
 def canonical_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The event with ``path`` in the encoded form the routes expect."""
+    """The event as the routes expect it: well-formed, text body, encoded ``path``.
+
+    Anything that is not shaped like an API Gateway REST proxy event is
+    answered with 400 here rather than raising inside Powertools.
+    """
+    for field in ("httpMethod", "path"):
+        if not isinstance(event.get(field), str) or not event.get(field):
+            raise ApiError(400, "invalid_request", f"the event has no {field}")
+        if _has_surrogate(event[field]):
+            raise ApiError(400, "invalid_request", f"the event's {field} is not valid Unicode")
+    for field in ("headers", "queryStringParameters", "pathParameters"):
+        value = event.get(field)
+        if value is not None and not (
+            isinstance(value, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ):
+            raise ApiError(400, "invalid_request", f"the event's {field} is not a string map")
+        if value is not None and any(_has_surrogate(k + v) for k, v in value.items()):
+            raise ApiError(400, "invalid_request", f"the event's {field} is not valid Unicode")
+    for field in ("multiValueHeaders", "multiValueQueryStringParameters"):
+        value = event.get(field)
+        if value is not None and not (
+            isinstance(value, Mapping)
+            and all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(i, str) for i in v)
+                for k, v in value.items()
+            )
+        ):
+            raise ApiError(400, "invalid_request", f"the event's {field} is not a list map")
     out = dict(event)
+    out["body"] = _text_body(event)
+    out["isBase64Encoded"] = False
     resource = event.get("resource")
     params = event.get("pathParameters") or {}
     suffix = _RESOURCES.get(resource) if isinstance(resource, str) else None

@@ -39,7 +39,9 @@ _API_ID = re.compile(r"[A-Za-z0-9*?]+")
 # ``$default`` is the stage name HTTP APIs use.
 _STAGE = re.compile(r"\$?[A-Za-z0-9_*?-]+")
 _VERB_CHARS = re.compile(r"[A-Za-z*?]+")
-_PATH = re.compile(r"[^\s\x00-\x1f\x7f]*")
+# Lone surrogates are excluded: they cannot be encoded as UTF-8, so a document
+# holding one could be validated but never stored or returned as JSON.
+_PATH = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]*")
 _WILD = re.compile(r"[*?]")
 
 
@@ -133,7 +135,9 @@ def check_resource(pattern: str) -> list[str]:
         problem = check(part)
         if problem:
             problems.append(problem)
-    if len(parts) == 6:
+    if not parts:
+        problems.append(f"the ARN ends after the service: continue it as {_SHAPE}")
+    elif len(parts) == 6:
         problems.extend(_path_problems(parts[5]))
     elif not parts[-1].endswith("*"):
         last = names[len(parts) - 1]

@@ -130,6 +130,9 @@ def claim_name_problem(name: object) -> str | None:
 def claim_value_problem(value: object, depth: int = 0) -> str | None:
     """Why ``value`` cannot be a claim value (Cognito V2/V3 types), or None when it can."""
     if isinstance(value, str):
+        if any("\ud800" <= c <= "\udfff" for c in value):
+            # Parses from JSON escapes, but can never be encoded into a token.
+            return "not valid Unicode (a lone UTF-16 surrogate)"
         return None
     if isinstance(value, bool):
         return None
