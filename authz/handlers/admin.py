@@ -101,7 +101,8 @@ _ERRORS = {
     412: "If-Match does not match the current version (or the policy does not exist)",
     413: "body over the limit, or the item would exceed DynamoDB's 400 KB",
     415: "the body is not JSON",
-    500: "the policy store failed (nothing was changed)",
+    500: "the policy store failed",
+    503: "the policy store did not answer (a write may have been applied: read it back)",
 }
 
 
@@ -152,7 +153,7 @@ def _responses(ok: int, model: type[Any], description: str, *errors: int) -> dic
     out: dict[int, Any] = {
         ok: {"description": description, "content": {"application/json": {"model": model}}}
     }
-    for status in sorted({400, 403, 500, *errors}):
+    for status in sorted({400, 403, 500, 503, *errors}):
         out[status] = {
             "description": _ERRORS[status],
             "content": {"application/json": {"model": ErrorBody}},

@@ -27,6 +27,7 @@ from authz.errors import (
     PolicyValidationError,
     SelectorError,
     StoreError,
+    StoreUnavailableError,
     TokenError,
     TokenSettingsError,
 )
@@ -139,9 +140,18 @@ def from_authz_error(exc: AuthzError) -> ApiError:
         return ApiError(
             413, "item_too_large", "the policy item would exceed DynamoDB's 400 KB item limit"
         )
+    if isinstance(exc, StoreUnavailableError):
+        # A timeout can hide a committed write, so "nothing changed" would be a lie.
+        logger.error("store unavailable in the admin API", exc_info=exc)
+        return ApiError(
+            503,
+            "store_unavailable",
+            "the policy store did not answer; a write may or may not have been applied: "
+            "read the policy back before retrying",
+        )
     if isinstance(exc, StoreError):
         logger.error("store failure in the admin API", exc_info=exc)
-        return ApiError(500, "store_error", "the policy store failed; nothing was changed")
+        return ApiError(500, "store_error", "the policy store failed")
     logger.error("unexpected core error in the admin API", exc_info=exc)
     return ApiError(500, "internal_error", "internal error")
 

@@ -197,8 +197,8 @@ def _closed_port() -> int:
     return port
 
 
-def test_store_failure_is_500_with_a_generic_message(admin_settings: Any, flusher: Any) -> None:
-    """When DynamoDB cannot be reached the API answers 500 without leaking the cause."""
+def test_unreachable_store_is_503_with_a_generic_message(admin_settings: Any, flusher: Any) -> None:
+    """When DynamoDB cannot be reached the API answers 503 without leaking the cause."""
     from authz.store.repository import DynamoRepository
 
     down = dataclasses.replace(
@@ -207,6 +207,6 @@ def test_store_failure_is_500_with_a_generic_message(admin_settings: Any, flushe
     app = build_app(down, DynamoRepository(down), flusher=flusher)
     for method, kwargs in (("GET", {}), ("PUT", {"body": {"document": doc()}})):
         r = call(app, method, policy_path("group", "readers"), **kwargs)
-        assert (r.status, r.error_code) == (500, "store_error")
+        assert (r.status, r.error_code) == (503, "store_unavailable")
         assert "127.0.0.1" not in r.body["error"]["message"]
     assert flusher.calls == []

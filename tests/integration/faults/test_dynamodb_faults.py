@@ -444,14 +444,6 @@ def test_admin_write_whose_answer_is_lost_lands_exactly_once(rig: Rig) -> None:
     assert [h.version for h in history] == [before + 1, before]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "finding: authz/handlers/admin_errors.py:144 answers every StoreError with "
-        "'the policy store failed; nothing was changed', also after a timeout that "
-        "committed the write"
-    ),
-)
 def test_admin_error_after_a_lost_answer_does_not_claim_nothing_changed(rig: Rig) -> None:
     """When a write's outcome is unknown, the error says so, not 'nothing was changed'."""
     response, _ = lost_answer_write(rig)
