@@ -83,6 +83,9 @@ def authorize_caller(event: Mapping[str, Any], admin_group: str) -> Caller:
     for key in ("username", "sub", "principalId"):
         value = authorizer.get(key)
         if isinstance(value, str) and value.strip():
+            if _has_surrogate(value):
+                # Could never be written to history; and our authorizer never sends one.
+                raise ApiError(403, "forbidden", f"the authorizer context's {key} is not valid")
             return Caller(value.strip(), _groups(authorizer.get("groups")))
     raise ApiError(403, "forbidden", "the authorizer context names no caller to record")
 
