@@ -190,6 +190,25 @@ class EpochGuard:
             cache.clear()
         return moved
 
+    def observe(self, epoch: int, *, at: float | None = None) -> bool:
+        """Record an epoch that the caller read itself, as ``check`` would have.
+
+        For a read made together with other data (the authorizer reads the
+        epoch in the same request as a cold start's documents). ``at`` is the
+        clock time the read started (default: now); the interval runs from
+        it. True when the epoch moved and the caches were cleared.
+        """
+        now = self._clock() if at is None else at
+        with self._lock:
+            if self._checked_at is None or now >= self._checked_at:
+                self._checked_at = now
+            moved = self._epoch is not None and epoch != self._epoch
+            self._epoch = epoch
+            caches = list(self._caches) if moved else []
+        for cache in caches:
+            cache.clear()
+        return moved
+
     def invalidate(self) -> None:
         """Clear every registered cache and force a read at the next ``check``."""
         with self._lock:

@@ -20,18 +20,28 @@ Caching (DESIGN.md section 7), three levels, each bounded by ``max_entries``:
 3. **verified tokens**: a SHA-256 of the whole token -> the principal and its
    effective-policy entry, until the token's ``exp`` (wall clock) or the
    policy entry's expiry, whichever comes first. A repeated token is one
-   hash, one dict lookup and one compiled-regex decision.
+   hash, one dict lookup and one compiled-regex decision. The memo keeps a
+   slim principal (identity, groups, scopes and only the claims the
+   principal's policies read, see ``_memo_principal``), so ``Outcome.principal``
+   of a token-cache hit carries no other claims.
+
+Stored documents are shared between the selector sets that include them
+(one object per distinct document), as are the group and scope tuples of
+principals with the same groups and scopes: memory grows with the distinct
+effective policies, not with the principals.
 
 Freshness. The policy epoch (bumped by every admin write) is read with one
-GetItem at most every ``epoch_check_seconds``, before any policy read (so a
-cold start's first decision costs the epoch read plus the BatchGetItem).
-When it moved, every cache level is dropped (a generation counter makes
-entries computed concurrently from older data unusable too). If the epoch
-read fails, cached entries keep serving (fresh ones normally, expired ones
-within the stale window) and the next request reads it again (a store that
-is down fails fast; see ``authz.store.repository`` for the timeouts): while
-DynamoDB is down no admin write can land either, so nothing newer exists to
-be missed.
+GetItem at most every ``epoch_check_seconds``, before any policy read. At a
+cold start, when nothing is cached that could be stale, it is read in the
+same request as the first principal's documents instead
+(``get_many_with_epoch``: one TransactGetItems, a snapshot that holds all of
+an admin write or none of it). When the epoch moved, every cache level is
+dropped (a generation counter makes entries computed concurrently from older
+data unusable too). If the epoch read fails, cached entries keep serving
+(fresh ones normally, expired ones within the stale window) and the next
+request reads it again (a store that is down fails fast; see
+``authz.store.repository`` for the timeouts): while DynamoDB is down no
+admin write can land either, so nothing newer exists to be missed.
 
 DynamoDB failure on a miss: an entry expired less than
 ``stale_if_error_seconds`` ago is served (``Outcome.stale``) and the store
@@ -49,6 +59,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from time import perf_counter
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from authz.cache import MISSING, EpochGuard, TTLCache
@@ -69,7 +80,7 @@ from authz.policy import (
 )
 from authz.policy.variables import claim_key, usable_value
 from authz.settings import Settings
-from authz.store.types import PolicyRepository
+from authz.store.types import PolicyRepository, SnapshotRead
 from authz.token.principal import Principal
 
 __all__ = [
@@ -148,6 +159,7 @@ def effective_policy(
 
 
 _NO_VARIABLES: Mapping[str, Any] = {}
+_NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
 
 
 def _variables_read(docs: Iterable[PolicyDocument]) -> tuple[str, ...]:
@@ -176,8 +188,11 @@ class Outcome(NamedTuple):
 
     ``policy`` is the dict API Gateway gets as ``policyDocument`` (the whole
     effective policy, or deny-all); it is shared between decisions served
-    from cache and must not be mutated. (A NamedTuple rather than a frozen
-    dataclass: one is built per request, and it is 3x cheaper to build.)
+    from cache and must not be mutated. ``principal`` is the verified one,
+    or on a token-cache hit the memo's slim copy (same identity, groups and
+    scopes; of the claims, only those its policies read). (A NamedTuple
+    rather than a frozen dataclass: one is built per request, and it is 3x
+    cheaper to build.)
     """
 
     principal: Principal
@@ -239,6 +254,30 @@ class _TooLarge:
         self.error = error
 
 
+class _SelectorSet:
+    """The selectors of one (groups, scopes) pair and what is shared between
+    the principals that have it: the cache key, the group and scope tuples
+    the token memo's principals point to instead of copies, and the last
+    documents entry read for it (a new token of a known kind of principal
+    finds its documents here, without the documents cache's lock and LRU
+    bookkeeping; the entry's generation and expiry are checked all the same)."""
+
+    __slots__ = ("documents", "groups", "key", "scopes", "selectors")
+
+    def __init__(
+        self,
+        selectors: tuple[Selector, ...],
+        key: str,
+        groups: tuple[str, ...],
+        scopes: tuple[str, ...],
+    ) -> None:
+        self.selectors = selectors
+        self.key = key
+        self.groups = groups
+        self.scopes = scopes
+        self.documents: _Documents | None = None
+
+
 class _Token:
     """Level 3: a verified token and the policy it resolved to."""
 
@@ -266,6 +305,10 @@ class Authorizer:
     Knobs default to ``settings`` (or to ``Settings()`` defaults); explicit
     keyword arguments win. ``clock`` is monotonic seconds (TTLs, epoch checks);
     ``wall_clock`` is seconds since the epoch (token ``exp``).
+
+    A repository whose class defines ``get_many_with_epoch`` (``DynamoRepository``
+    does) gets the cold start's epoch and documents read in one request; any
+    other ``PolicyRepository`` is read with ``epoch()`` and ``get_many()``.
     """
 
     def __init__(
@@ -296,14 +339,24 @@ class Authorizer:
         self.policy_max_bytes = s.policy_max_bytes if policy_max_bytes is None else policy_max_bytes
         self._clock = clock
         self._wall_clock = wall_clock
+        # Looked up on the class, not the instance: a wrapper that forwards
+        # unknown attributes (a test double with a failure switch) must not
+        # have its own get_many()/epoch() bypassed by the inner repository's.
+        self._read_with_epoch: Callable[[Sequence[Selector]], SnapshotRead] | None = (
+            getattr(repository, "get_many_with_epoch", None)
+            if callable(getattr(type(repository), "get_many_with_epoch", None))
+            else None
+        )
         self._documents: TTLCache[str, _Documents] = TTLCache(
             ttl=self.cache_ttl, max_entries=self.max_entries, clock=clock
         )
         self._effective: dict[tuple[str, tuple[str | None, ...]], _Effective | _TooLarge] = {}
         self._tokens: dict[bytes, _Token] = {}
-        self._selector_sets: dict[
-            tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[Selector, ...], str]
-        ] = {}
+        self._selector_sets: dict[tuple[tuple[str, ...], tuple[str, ...]], _SelectorSet] = {}
+        # One object per distinct stored document (and per distinct string below),
+        # however many selector sets and principals refer to it.
+        self._shared_documents: dict[PolicyDocument, PolicyDocument] = {}
+        self._shared_strings: dict[str, str] = {}
         self._generation = 0
         self._lock = threading.Lock()
         # The guard calls clear() (below) when it reads a moved epoch.
@@ -316,10 +369,12 @@ class Authorizer:
 
     def clear(self) -> None:
         """Drop every cached policy and verified token."""
-        self._generation += 1
+        with self._lock:
+            self._generation += 1
+            self._effective.clear()
+            self._tokens.clear()
+            self._shared_documents.clear()
         self._documents.clear()
-        self._effective.clear()
-        self._tokens.clear()
 
     # -- the decision ---------------------------------------------------------
 
@@ -331,11 +386,16 @@ class Authorizer:
         EffectivePolicyTooLargeError naming the selectors).
         """
         started = perf_counter()
+        with_epoch = False
         if self._guard.due():
-            # A failed read keeps serving what is cached; the next request reads again.
-            with contextlib.suppress(StoreError):
-                self._guard.check(self.repository.epoch)
-        now = self._clock()
+            if self._read_with_epoch is not None and self._nothing_cached():
+                # Nothing cached can be stale yet: the epoch is read together
+                # with the documents this request needs (one request, not two).
+                with_epoch = True
+            else:
+                # A failed read keeps serving what is cached; the next request reads again.
+                with contextlib.suppress(StoreError):
+                    self._guard.check(self.repository.epoch)
         digest = (
             hashlib.sha256(token.encode("ascii")).digest()
             if type(token) is str and token.isascii()
@@ -346,7 +406,7 @@ class Authorizer:
             if (
                 memo is not None
                 and memo.generation == self._generation
-                and now < memo.fresh_until
+                and self._clock() < memo.fresh_until
                 and self._wall_clock() < memo.expires_at
             ):
                 eff = memo.effective
@@ -371,12 +431,21 @@ class Authorizer:
 
         principal = self.verifier.verify(token)
         verified = perf_counter()
-        selectors, set_key = self._selectors_for(principal.groups, principal.scopes)
-        generation = self._generation
-        entry, docs_hit, stale = self._load_documents(selectors, set_key)
+        shared = self._selector_set(principal.groups, principal.scopes)
+        selectors = shared.selectors
+        entry = shared.documents
+        if (
+            entry is not None
+            and entry.generation == self._generation
+            and self._clock() < entry.expires
+        ):
+            docs_hit, stale = True, False
+        else:
+            entry, docs_hit, stale = self._load_documents(selectors, shared.key, with_epoch)
+            shared.documents = entry
         # Most policies read no variables; then the claims need not be copied.
         variables = principal.variables() if entry.variables else _NO_VARIABLES
-        key = (set_key, _values(entry.variables, variables))
+        key = (shared.key, _values(entry.variables, variables) if entry.variables else ())
         built = self._effective.get(key)
         if built is None or built.source is not entry:
             built = self._build_effective(entry, selectors, variables)
@@ -385,8 +454,16 @@ class Authorizer:
             raise built.error
         eff = built
         decision = eff.compiled.decide(method_arn)
-        if digest is not None and not stale and generation == self._generation:
-            memo = _Token(principal, selectors, eff, generation, entry.expires)
+        # Not remembered when the caches were dropped since the documents were
+        # read (a concurrent epoch move), nor when they were served stale.
+        if digest is not None and not stale and entry.generation == self._generation:
+            memo = _Token(
+                self._memo_principal(principal, shared, entry.variables),
+                selectors,
+                eff,
+                entry.generation,
+                entry.expires,
+            )
             self._bounded_put(self._tokens, digest, memo)
         done = perf_counter()
         return Outcome(
@@ -405,20 +482,23 @@ class Authorizer:
 
     # -- internals --------------------------------------------------------------
 
+    def _nothing_cached(self) -> bool:
+        return not self._tokens and not len(self._documents)
+
     def _bounded_put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         # Oldest-inserted goes first: cheaper than LRU bookkeeping on every hit,
         # and an evicted entry only costs one recomputation. Locked because the
-        # local gateway calls from several threads (Lambda never does).
+        # local gateway calls from several threads (Lambda never does); clear()
+        # takes the same lock, so eviction never races an emptied table.
         with self._lock:
             while len(table) >= self.max_entries:
                 table.pop(next(iter(table)))
             table[key] = value
 
-    def _selectors_for(
-        self, groups: tuple[str, ...], scopes: tuple[str, ...]
-    ) -> tuple[tuple[Selector, ...], str]:
-        """The selectors and their cache key (one string: its hash is computed once
-        and kept, where a tuple of dataclasses would rehash at every lookup).
+    def _selector_set(self, groups: tuple[str, ...], scopes: tuple[str, ...]) -> _SelectorSet:
+        """The selectors of ``groups`` and ``scopes`` and their cache key (one
+        string: its hash is computed once and kept, where a tuple of
+        dataclasses would rehash at every lookup).
 
         Memoised: validating and sorting 50 group names costs more than the RSA
         check, and the same group lists come back with every new token.
@@ -428,31 +508,72 @@ class Authorizer:
         if found is None:
             selectors = selectors_for(groups, scopes)
             # Newline cannot occur in a valid group or scope name: the key is injective.
-            found = (selectors, "\n".join(map(str, selectors)))
+            found = _SelectorSet(selectors, "\n".join(map(str, selectors)), groups, scopes)
             self._bounded_put(self._selector_sets, key, found)
         return found
 
+    def _memo_principal(
+        self, principal: Principal, shared: _SelectorSet, variables: tuple[str, ...]
+    ) -> Principal:
+        """The principal as the token memo keeps it, ~10x smaller than the verified one.
+
+        A verified principal holds the whole claim set (~2 KB for a Cognito
+        token); the memo needs only what the response and the decision line
+        report, plus the claims this principal's policies read (so that
+        ``variables()`` still yields what the effective policy was built
+        from). Groups, scopes, issuer and client id are shared with the other
+        principals that have the same ones.
+        """
+        claims = principal.claims
+        kept = {k: claims[k] for k in map(claim_key, variables) if k in claims} if variables else {}
+        strings = self._shared_strings
+        if len(strings) >= self.max_entries:
+            strings.clear()  # only sharing is lost
+        client_id = principal.client_id
+        return Principal(
+            principal.sub,
+            principal.username,
+            None if client_id is None else strings.setdefault(client_id, client_id),
+            principal.token_use,
+            shared.groups,
+            shared.scopes,
+            strings.setdefault(principal.issuer, principal.issuer),
+            principal.expires_at,
+            MappingProxyType(kept) if kept else _NO_CLAIMS,
+        )
+
     def _load_documents(
-        self, selectors: tuple[Selector, ...], key: str
+        self, selectors: tuple[Selector, ...], key: str, with_epoch: bool
     ) -> tuple[_Documents, bool, bool]:
-        """(entry, cache hit, served stale)."""
+        """(entry, cache hit, served stale); ``with_epoch`` reads the epoch too."""
         found = self._documents.get(key)
         if found is not MISSING and found.generation == self._generation:
             return found, True, False
         generation = self._generation
         try:
-            records = self.repository.get_many(selectors)
+            if with_epoch and self._read_with_epoch is not None:
+                read_at = self._clock()
+                records, epoch = self._read_with_epoch(selectors)
+                # The documents are at least as new as this epoch, so they
+                # belong to whatever generation recording it leaves.
+                self._guard.observe(epoch, at=read_at)
+                generation = self._generation
+            else:
+                records = self.repository.get_many(selectors)
         except StoreError:
             stale = self._documents.stale_get(key, self.stale_if_error_seconds)
             if stale is not MISSING and stale.generation == self._generation:
                 return stale, True, True
             raise
-        docs = {s: r.document for s, r in records.items()}
+        shared = self._shared_documents
+        docs = {s: shared.setdefault(r.document, r.document) for s, r in records.items()}
         entry = _Documents(
             docs, _variables_read(docs.values()), generation, self._clock() + self.cache_ttl
         )
         if generation == self._generation:
             self._documents.put(key, entry)
+            if len(shared) > self.max_entries:
+                shared.clear()  # only sharing is lost
         return entry, False, False
 
     def _build_effective(

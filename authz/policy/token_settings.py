@@ -184,7 +184,13 @@ class TokenSettings:
         """Validate; raise TokenSettingsError listing every problem with its JSON path."""
         settings, errors = _parse(obj)
         if not errors:
-            size = len(_canonical_json(settings).encode())
+            try:
+                size = len(_canonical_json(settings).encode())
+            except UnicodeEncodeError:
+                # A lone surrogate (from a JSON escape) somewhere the checks above
+                # do not look, e.g. a key inside an object-valued claim.
+                errors.append({"path": "token", "message": "not valid Unicode (a lone surrogate)"})
+                size = 0
             if size > MAX_BYTES:
                 errors.append(
                     {"path": "token", "message": f"{size} bytes as JSON; at most {MAX_BYTES}"}

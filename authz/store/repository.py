@@ -7,6 +7,9 @@ Item layout: see ``authz.store.models``. Requests per call:
   after 20, 40, 80, 160, 320 ms (jittered) and, if still unprocessed, the
   call raises ``StoreUnavailableError``: never a partial answer, which could
   drop a Deny.
+- ``get_many_with_epoch`` (the authorizer's cold start): one TransactGetItems
+  of up to 99 policy items and the epoch item, a consistent snapshot; see
+  the method for when it falls back to ``epoch`` + ``get_many``.
 - ``get``, ``epoch``: one consistent GetItem.
 - ``list``: one Query on the sparse ``list`` index (eventually consistent: a
   policy written a moment ago may be missing for a moment).
@@ -87,11 +90,25 @@ from authz.store.translate import (
     is_item_too_large,
     translate,
 )
-from authz.store.types import Action, HistoryEntry, Page, PolicyRecord, WriteResult
+from authz.store.types import (
+    Action,
+    HistoryEntry,
+    Page,
+    PolicyRecord,
+    SnapshotRead,
+    WriteResult,
+)
 
-__all__ = ["BATCH_GET_MAX_KEYS", "MAX_PAGE", "DynamoRepository", "StoreTimeouts"]
+__all__ = [
+    "BATCH_GET_MAX_KEYS",
+    "MAX_PAGE",
+    "TRANSACT_GET_MAX_ITEMS",
+    "DynamoRepository",
+    "StoreTimeouts",
+]
 
 BATCH_GET_MAX_KEYS = 100  # DynamoDB's BatchGetItem limit
+TRANSACT_GET_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit
 MAX_PAGE = 1000
 _MAX_REVISION = 10**10 - 1  # what history_sk's ten digits can order
 
@@ -257,6 +274,68 @@ class DynamoRepository:
                     record = self._record(item)
                     found[record.selector] = record
         return found
+
+    def get_many_with_epoch(self, selectors: Sequence[Selector]) -> SnapshotRead:
+        """``get_many`` and ``epoch`` together, the records at least as new as the epoch.
+
+        One TransactGetItems of the policy items and the epoch item: a
+        snapshot, serialized with the writes' transactions, so it holds all
+        of a write (policy and epoch) or none of it. A BatchGetItem would not
+        do: it reads each item on its own, and could pair an epoch read after
+        a write with a policy read before it, which an authorizer would then
+        cache as current until its TTL ran out.
+
+        When the keys do not fit one transaction (100 items, 4 MB), or
+        DynamoDB cancels it because a write holds an item right now, the
+        epoch is read first and the records after it (two requests): then
+        they can only be newer than the epoch, which costs at most one
+        needless reload and never a stale policy.
+
+        IAM: the Get actions of a TransactGetItems are governed by
+        ``dynamodb:GetItem``, which the authorizer's role already holds.
+        """
+        wanted = sorted(set(selectors))
+        if len(wanted) < TRANSACT_GET_MAX_ITEMS:
+            try:
+                return self._snapshot(wanted)
+            except _Contended:
+                pass
+        epoch = self.epoch()
+        return self.get_many(wanted), epoch
+
+    def _snapshot(self, wanted: list[Selector]) -> SnapshotRead:
+        keys = [(str(s), POLICY_SK) for s in wanted]
+        keys.append((EPOCH_PK, EPOCH_SK))
+        gets = [
+            {"TableName": self.table, "Key": {"pk": {"S": pk}, "sk": {"S": sk}}} for pk, sk in keys
+        ]
+        try:
+            data = self._m.connection.connection.transact_get_items(gets)
+        except PynamoDBException as exc:
+            # Cancelled: a write holds one of the items right now. Invalid: the
+            # items exceed the 4 MB one transaction may read. Both: read the
+            # epoch first and the records after it (the caller's fallback).
+            if error_code(exc)[0] in ("TransactionCanceledException", "ValidationException"):
+                raise _Contended() from exc
+            raise translate(exc, "TransactGetItems", self.table) from exc
+        responses = data.get("Responses")
+        if not isinstance(responses, list) or len(responses) != len(keys):
+            raise StoreError(f"TransactGetItems on table {self.table!r}: malformed response")
+        found: dict[Selector, PolicyRecord] = {}
+        for (pk, _), response in zip(keys[:-1], responses[:-1], strict=True):
+            raw = response.get("Item")
+            if raw:
+                with _readable(pk):
+                    item = self._m.policy.from_raw_data(raw)
+                if not item.deleted:
+                    record = self._record(item)
+                    found[record.selector] = record
+        raw_epoch = responses[-1].get("Item")
+        if not raw_epoch:
+            return found, 0
+        with _readable(EPOCH_PK):
+            epoch = int(self._m.epoch.from_raw_data(raw_epoch).epoch)
+        return found, epoch
 
     def _batch_get(self, keys: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
         pending = keys

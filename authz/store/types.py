@@ -15,7 +15,14 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
 
-__all__ = ["HistoryEntry", "Page", "PolicyRecord", "PolicyRepository", "WriteResult"]
+__all__ = [
+    "HistoryEntry",
+    "Page",
+    "PolicyRecord",
+    "PolicyRepository",
+    "SnapshotRead",
+    "WriteResult",
+]
 
 T = TypeVar("T")
 
@@ -112,3 +119,8 @@ class PolicyRepository(Protocol):
     def epoch(self) -> int:
         """The policy epoch: 0 before any write, +1 for every write."""
         ...
+
+
+SnapshotRead = tuple[dict[Selector, PolicyRecord], int]
+"""What ``get_many_with_epoch`` returns: the records found and the policy epoch,
+the records at least as new as that epoch (see ``DynamoRepository``)."""

@@ -28,6 +28,7 @@ __all__ = ["ClaimRules", "check_claims", "check_issuer"]
 
 _MAX_SECONDS = 2**53
 _MISSING: Any = object()
+_NO_GROUPS: list[str] = []  # read only
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,39 +51,65 @@ def check_issuer(payload: Mapping[str, Any], issuers: frozenset[str]) -> str:
     return iss
 
 
-def check_claims(payload: Mapping[str, Any], rules: ClaimRules, now: float) -> Principal:
-    """Apply every claim rule to ``payload`` at time ``now`` (seconds since the epoch)."""
-    issuer = check_issuer(payload, rules.issuers)
-    token_use = _token_use(payload, rules.token_use)
+def check_claims(
+    payload: Mapping[str, Any],
+    rules: ClaimRules,
+    now: float,
+    *,
+    checked_issuer: str | None = None,
+) -> Principal:
+    """Apply every claim rule to ``payload`` at time ``now`` (seconds since the epoch).
 
-    exp = _number(payload, "exp", ExpiredTokenError)
-    if exp is None:
-        raise ExpiredTokenError("exp is required", claim="exp", actual=None, expected="a number")
+    ``checked_issuer`` is what ``check_issuer(payload, rules.issuers)``
+    already returned for this very payload (the verifier checks the issuer
+    first, to choose the key set), so that it is not checked twice.
+    """
+    # The common case (int NumericDates, a list of group strings) takes the
+    # straight path: every new token passes here, and each avoided call and
+    # branch counts next to a ~30 us RSA check. Anything unusual goes through
+    # _number and friends, which raise the precise error.
+    issuer = check_issuer(payload, rules.issuers) if checked_issuer is None else checked_issuer
+    get = payload.get
+    token_use = _token_use(get("token_use"), rules.token_use)
+    leeway = rules.leeway
+
+    exp = get("exp")
+    if type(exp) is not int or not -_MAX_SECONDS <= exp <= _MAX_SECONDS:
+        exp = _number(payload, "exp", ExpiredTokenError)
+        if exp is None:
+            raise ExpiredTokenError(
+                "exp is required", claim="exp", actual=None, expected="a number"
+            )
     # RFC 7519 4.1.4: the token is valid only *before* exp.
-    if now >= exp + rules.leeway:
+    if now >= exp + leeway:
         raise ExpiredTokenError(
-            f"token expired at {exp} (now {now:.0f}, leeway {rules.leeway:g}s)",
+            f"token expired at {exp} (now {now:.0f}, leeway {leeway:g}s)",
             claim="exp",
             actual=exp,
-            expected=f"> {now - rules.leeway:.0f}",
+            expected=f"> {now - leeway:.0f}",
         )
+    latest = now + leeway
     for name in ("nbf", "iat"):
-        value = _number(payload, name, NotYetValidError)
-        if value is not None and value > now + rules.leeway:
+        value = get(name)
+        if type(value) is not int or not -_MAX_SECONDS <= value <= _MAX_SECONDS:
+            value = _number(payload, name, NotYetValidError)
+        if value is not None and value > latest:
             raise NotYetValidError(
-                f"{name} {value} is in the future (now {now:.0f}, leeway {rules.leeway:g}s)",
+                f"{name} {value} is in the future (now {now:.0f}, leeway {leeway:g}s)",
                 claim=name,
                 actual=value,
-                expected=f"<= {now + rules.leeway:.0f}",
+                expected=f"<= {latest:.0f}",
             )
-    _number(payload, "auth_time", ClaimError)
+    auth_time = get("auth_time")
+    if type(auth_time) is not int or not -_MAX_SECONDS <= auth_time <= _MAX_SECONDS:
+        _number(payload, "auth_time", ClaimError)
 
-    sub = payload.get("sub")
+    sub = get("sub")
     if not isinstance(sub, str) or not sub:
         raise ClaimError("sub must be a non-empty string", claim="sub", actual=sub)
 
     client_claim = "client_id" if token_use == "access" else "aud"
-    client_id = payload.get(client_claim)
+    client_id = get(client_claim)
     if not isinstance(client_id, str) or not client_id:
         raise AudienceError(
             f"{client_claim} must be a non-empty string",
@@ -99,7 +126,7 @@ def check_claims(payload: Mapping[str, Any], rules: ClaimRules, now: float) -> P
         )
 
     username_claim = "username" if token_use == "access" else "cognito:username"
-    username = payload.get(username_claim)
+    username = get(username_claim)
     if username is not None and not (isinstance(username, str) and username):
         raise ClaimError(
             f"{username_claim} must be a non-empty string",
@@ -107,7 +134,7 @@ def check_claims(payload: Mapping[str, Any], rules: ClaimRules, now: float) -> P
             actual=username,
         )
 
-    groups = payload.get("cognito:groups", [])
+    groups = get("cognito:groups", _NO_GROUPS)
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise ClaimError(
             "cognito:groups must be a list of strings",
@@ -115,27 +142,26 @@ def check_claims(payload: Mapping[str, Any], rules: ClaimRules, now: float) -> P
             actual=groups,
             expected="list[str]",
         )
-    scope = payload.get("scope", "")
+    scope = get("scope", "")
     if not isinstance(scope, str):
         raise ClaimError("scope must be a string", claim="scope", actual=scope, expected="str")
 
     return Principal(
-        sub=sub,
-        username=username,
-        client_id=client_id,
-        token_use=token_use,
-        groups=tuple(groups),
-        scopes=tuple(scope.split()),
-        issuer=issuer,
+        sub,
+        username,
+        client_id,
+        token_use,
+        tuple(groups),
+        tuple(scope.split()),
+        issuer,
         # Rounded down: the principal never claims to outlive its token.
-        expires_at=math.floor(exp),
+        exp if type(exp) is int else math.floor(exp),
         # A read-only view, not a copy: the verifier hands over a payload it owns.
-        claims=MappingProxyType(payload if isinstance(payload, dict) else dict(payload)),
+        MappingProxyType(payload if type(payload) is dict else dict(payload)),
     )
 
 
-def _token_use(payload: Mapping[str, Any], wanted: str) -> Literal["access", "id"]:
-    token_use = payload.get("token_use")
+def _token_use(token_use: object, wanted: str) -> Literal["access", "id"]:
     if token_use == "access" and wanted in ("access", "any"):
         return "access"
     if token_use == "id" and wanted in ("id", "any"):

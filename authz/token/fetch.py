@@ -12,7 +12,10 @@ parsed document or raises :class:`~authz.errors.JwksError`; tests pass fakes.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -92,6 +95,7 @@ class HttpFetcher:
             )
         else:
             conn = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+        watchdog: threading.Timer | None = None
         try:
             try:
                 conn.connect()
@@ -99,6 +103,12 @@ class HttpFetcher:
                     conn.sock.settimeout(self.read_timeout)
                 conn.request("GET", path, headers={"Accept": "application/json"})
                 deadline = time.monotonic() + self.read_timeout
+                # The status line and headers are read with only a per-recv
+                # timeout, which a server trickling one byte at a time resets
+                # forever; the watchdog closes the socket at the deadline.
+                watchdog = threading.Timer(self.read_timeout, _shut, args=(conn.sock,))
+                watchdog.daemon = True
+                watchdog.start()
                 response = conn.getresponse()
                 status = response.status
                 body = _read_bounded(response, self.max_bytes, deadline)
@@ -106,12 +116,20 @@ class HttpFetcher:
                 # Timeouts are OSErrors too; all of these may pass on a second try.
                 raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             conn.close()
         if status in _RETRYABLE_STATUS:
             raise _Retryable(f"HTTP {status}")
         if status != 200:
             raise JwksError(f"JWKS endpoint answered HTTP {status}")
         return body
+
+
+def _shut(sock: Any) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _read_bounded(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:

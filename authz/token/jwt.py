@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from authz.errors import MalformedTokenError, UnsupportedTokenError
 
-__all__ = ["ALGORITHM", "MAX_TOKEN_BYTES", "Decoded", "decode"]
+__all__ = ["ALGORITHM", "MAX_TOKEN_BYTES", "Decoded", "decode", "decode_ascii"]
 
 ALGORITHM = "RS256"
 # Cognito tokens are 1-4 KiB (groups and custom claims included); four times
@@ -29,9 +29,9 @@ _B64_VALUES = bytes(_ALPHABET.find(bytes([b])) % 64 for b in range(256))
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PAD = (b"", b"", b"==", b"=")
 # An issuer's tokens share a handful of headers ({"kid": ..., "alg": "RS256"}
-# per signing key), so parsed headers are remembered (never mutated; the
-# checks below still run on every token). Cleared when full: a flood of
-# distinct headers only costs what parsing costs anyway.
+# per signing key), so headers that passed the checks are remembered (never
+# mutated) by their encoded form. Cleared when full: a flood of distinct
+# headers only costs what parsing costs anyway.
 _HEADER_MEMO = 64
 _HEADERS: dict[bytes, dict[str, Any]] = {}
 
@@ -68,19 +68,38 @@ def decode(token: str, *, max_bytes: int = MAX_TOKEN_BYTES) -> Decoded:
         raise MalformedTokenError(f"token longer than {max_bytes} characters")
     if not token.isascii():
         raise MalformedTokenError("token contains non-ASCII characters")
-    raw = token.encode("ascii")
-    dots = raw.count(b".")
-    if dots == 4:
-        raise UnsupportedTokenError("encrypted tokens (JWE) are not accepted")
-    if dots != 2:
+    decoded = decode_ascii(token.encode("ascii"))
+    # A copy: the remembered header is shared and must stay as checked.
+    return decoded._replace(header=dict(decoded.header))
+
+
+def decode_ascii(raw: bytes) -> Decoded:
+    """``decode`` for a token already checked for type, size and ASCII and
+    encoded (the verifier has done that once; doing it twice costs ~1 us).
+
+    The header returned is the remembered one, shared by every token that
+    carries it: read it, never change it.
+    """
+    parts = raw.split(b".", 5)
+    if len(parts) != 3:
+        dots = raw.count(b".")
+        if dots == 4:
+            raise UnsupportedTokenError("encrypted tokens (JWE) are not accepted")
         raise MalformedTokenError(f"a JWS has 3 segments, this token has {dots + 1}")
-    h64, p64, s64 = raw.split(b".")
+    h64, p64, s64 = parts
     header = _HEADERS.get(h64)
     if header is None:
-        header = _json_object(_b64decode(h64, "header"), "header")
+        header = _checked_header(h64)
         if len(_HEADERS) >= _HEADER_MEMO:
             _HEADERS.clear()
         _HEADERS[h64] = header
+    payload = _json_object(_b64decode(p64, "payload"), "payload")
+    signature = _b64decode(s64, "signature") if s64 else b""
+    return Decoded(header, payload, raw[: len(h64) + 1 + len(p64)], signature)
+
+
+def _checked_header(h64: bytes) -> dict[str, Any]:
+    header = _json_object(_b64decode(h64, "header"), "header")
     alg = header.get("alg")
     if alg != ALGORITHM:
         if isinstance(alg, str):
@@ -95,9 +114,7 @@ def decode(token: str, *, max_bytes: int = MAX_TOKEN_BYTES) -> Decoded:
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise MalformedTokenError("header kid must be a non-empty string")
-    payload = _json_object(_b64decode(p64, "payload"), "payload")
-    signature = _b64decode(s64, "signature") if s64 else b""
-    return Decoded(header, payload, raw[: len(h64) + 1 + len(p64)], signature)
+    return header
 
 
 def _b64decode(segment: bytes, what: str) -> bytes:
@@ -118,7 +135,16 @@ def _b64decode(segment: bytes, what: str) -> bytes:
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = _JSON.decode(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        try:
+            # raw_decode skips decode()'s two whitespace scans; a text with
+            # whitespace around the value (or anything wrong) takes decode(),
+            # so what is accepted and the error messages stay decode()'s.
+            value, end = _JSON.raw_decode(text)
+            if end != len(text):
+                value = _JSON.decode(text)
+        except ValueError:
+            value = _JSON.decode(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedTokenError(f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):

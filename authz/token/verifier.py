@@ -29,7 +29,7 @@ from authz.errors import ConfigError, JwksError, MalformedTokenError, SignatureE
 from authz.settings import Settings, default_jwks_url
 from authz.token.claims import ClaimRules, check_claims, check_issuer
 from authz.token.jwks import JwksCache
-from authz.token.jwt import MAX_TOKEN_BYTES, decode
+from authz.token.jwt import MAX_TOKEN_BYTES, decode_ascii
 from authz.token.principal import Principal
 
 __all__ = ["Verifier"]
@@ -101,10 +101,11 @@ class Verifier:
             raise MalformedTokenError(f"token longer than {self._max_token_bytes} characters")
         if not token.isascii():
             raise MalformedTokenError("token contains non-ASCII characters")
+        raw = token.encode("ascii")
         now = self._clock()
         if self._cache_size <= 0:
-            return self._verify(token, now)
-        digest = hashlib.sha256(token.encode("ascii")).digest()
+            return self._verify(raw, now)
+        digest = hashlib.sha256(raw).digest()
         with self._lock:
             hit = self._cache.get(digest)
             if hit is not None:
@@ -114,7 +115,7 @@ class Verifier:
                     self._cache.move_to_end(digest)
                     return hit
                 del self._cache[digest]
-        principal = self._verify(token, now)
+        principal = self._verify(raw, now)
         if now < principal.expires_at:
             with self._lock:
                 self._cache[digest] = principal
@@ -131,10 +132,11 @@ class Verifier:
         """How many verified tokens are cached."""
         return len(self._cache)
 
-    def _verify(self, token: str, now: float) -> Principal:
-        decoded = decode(token, max_bytes=self._max_token_bytes)
-        issuer = check_issuer(decoded.payload, self.rules.issuers)
-        key = self.jwks.get_key(self._jwks_urls[issuer], decoded.kid)
-        if not decoded.signature or not key.verify(decoded.signing_input, decoded.signature):
+    def _verify(self, raw: bytes, now: float) -> Principal:
+        # The size, type and ASCII checks of ``jwt.decode`` were made by verify().
+        header, payload, signing_input, signature = decode_ascii(raw)
+        issuer = check_issuer(payload, self.rules.issuers)
+        key = self.jwks.get_key(self._jwks_urls[issuer], header["kid"])
+        if not signature or not key.verify(signing_input, signature):
             raise SignatureError("signature does not verify")
-        return check_claims(decoded.payload, self.rules, now)
+        return check_claims(payload, self.rules, now, checked_issuer=issuer)

@@ -316,3 +316,24 @@ def test_concurrent_checks_read_once_per_interval() -> None:
     for t in threads:
         t.join()
     assert source.reads == 1
+
+
+def test_observed_epoch_counts_as_a_check_from_when_it_was_read() -> None:
+    """An epoch read elsewhere sets the baseline like a first check, clears the caches when it
+    moved, and starts the interval at the time the read began."""
+    guard, cache, clock = guarded(interval=5)
+    cache.put("k", 1)
+    assert guard.observe(3) is False
+    assert (guard.epoch, cache.get("k")) == (3, 1)
+    assert not guard.due()
+    clock.advance(5)
+    read_at = clock()
+    clock.advance(2)  # a slow read: the interval runs from when it started
+    assert guard.observe(4, at=read_at) is True
+    assert guard.epoch == 4
+    assert len(cache) == 0
+    clock.advance(3)
+    assert guard.due()
+    source = EpochSource(4)
+    assert guard.check(source) is False
+    assert source.reads == 1

@@ -74,13 +74,22 @@ class FlakyRepository:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.down = False
-        self.calls: dict[str, int] = {"get_many": 0, "epoch": 0}
+        self.calls: dict[str, int] = {"get_many": 0, "epoch": 0, "get_many_with_epoch": 0}
 
     def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]:
         self.calls["get_many"] += 1
         if self.down:
             raise StoreUnavailableError("injected: DynamoDB unreachable")
         result: dict[Selector, PolicyRecord] = self.inner.get_many(selectors)
+        return result
+
+    def get_many_with_epoch(
+        self, selectors: Sequence[Selector]
+    ) -> tuple[dict[Selector, PolicyRecord], int]:
+        self.calls["get_many_with_epoch"] += 1
+        if self.down:
+            raise StoreUnavailableError("injected: DynamoDB unreachable")
+        result: tuple[dict[Selector, PolicyRecord], int] = self.inner.get_many_with_epoch(selectors)
         return result
 
     def epoch(self) -> int:

@@ -153,3 +153,46 @@ def test_context_omits_absent_username_and_client_id(harness: Callable[..., Harn
     response: dict[str, Any] = h(event("rest_token", token("m2m-client", username=None)))
     assert "username" not in response["context"]
     assert None not in response["context"].values()
+
+
+def test_boot_builds_with_the_collector_paused_then_freezes_what_it_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The container's app is built with automatic garbage collection off; afterwards it is
+    back on and the objects built are frozen out of later collections."""
+    import gc
+
+    from authz.handlers import authorizer as module
+
+    seen: list[bool] = []
+    app = object()
+
+    def build() -> object:
+        seen.append(gc.isenabled())
+        return app
+
+    monkeypatch.setattr(module, "build", build)
+    assert gc.isenabled()
+    try:
+        assert module._build_quietly() is app
+        assert seen == [False]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_a_failed_boot_turns_the_collector_back_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A configuration error while building propagates, with garbage collection on again."""
+    import gc
+
+    from authz.errors import ConfigError
+    from authz.handlers import authorizer as module
+
+    def build() -> object:
+        raise ConfigError("AUTHZ_CLIENT_IDS", "required")
+
+    monkeypatch.setattr(module, "build", build)
+    with pytest.raises(ConfigError):
+        module._build_quietly()
+    assert gc.isenabled()

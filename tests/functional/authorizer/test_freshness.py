@@ -34,11 +34,13 @@ def allowed(response: dict[str, Any], verb: str, path: str) -> bool:
 def test_cache_miss_costs_one_request_and_hits_cost_none(
     harness: Callable[..., Harness], loaded: Any, count_requests: Any
 ) -> None:
-    """After the epoch baseline, a new selector set costs one BatchGetItem; repeats cost nothing."""
+    """A cold start reads epoch and policies in one request, a new selector set then costs one
+    BatchGetItem, and repeats cost nothing."""
     h = harness()
     counter = count_requests(loaded)
     h(rest(token("a", groups=("readers",))))
-    assert dict(counter.by_operation) == {"GetItem": 1, "BatchGetItem": 1}  # cold: epoch + policies
+    assert dict(counter.by_operation) == {"TransactGetItems": 1}  # cold: epoch + policies at once
+    assert h.authorizer.epoch == loaded.epoch()
     counter.reset()
     h(rest(token("b", groups=("admins",))))
     assert dict(counter.by_operation) == {"BatchGetItem": 1}
@@ -212,3 +214,68 @@ def test_module_handler_builds_from_the_environment(
     assert response["principalId"] == "env"
     assert allowed(response, "GET", "orders/1")
     assert not allowed(response, "POST", "orders")
+
+
+class _Forwarding:
+    """A wrapper that forwards every attribute to the repository it wraps, as test doubles
+    with a failure switch do; it defines no get_many_with_epoch of its own."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_repository_without_snapshot_reads_is_read_epoch_first(
+    loaded: Any, count_requests: Any, clock: Clock
+) -> None:
+    """A repository whose class lacks get_many_with_epoch gets the cold start's epoch read
+    first, then the policies (two requests), never the inner repository's snapshot read."""
+    settings = settings_for(jwks_json=jwks(KEY))
+    verifier = Verifier(settings, jwks=JwksCache(fetcher=no_fetch), cache_size=0)
+    authorizer = Authorizer(verifier, _Forwarding(loaded), settings=settings, clock=clock)
+    counter = count_requests(loaded)
+    outcome = authorizer.authorize(token("fwd", groups=("readers",)), arn("GET", "orders/1"))
+    assert outcome.allowed
+    assert dict(counter.by_operation) == {"GetItem": 1, "BatchGetItem": 1}
+    assert authorizer.epoch == loaded.epoch()
+
+
+def test_cold_start_with_the_store_down_retries_its_one_read_next_time(
+    harness: Callable[..., Harness], loaded: Any
+) -> None:
+    """A cold start whose combined epoch-and-policies read fails answers 500 and records no
+    epoch; the next request makes that one read again and decides."""
+    h = harness()
+    h.store.down = True
+    with pytest.raises(AuthorizerUnavailable):
+        h(rest(token("c1", groups=("readers",))))
+    assert h.authorizer.epoch is None
+    h.store.down = False
+    assert allowed(h(rest(token("c2", groups=("readers",)))), "GET", "orders/1")
+    assert h.store.calls == {"get_many": 0, "epoch": 0, "get_many_with_epoch": 2}
+    assert h.authorizer.epoch == loaded.epoch()
+
+
+def test_token_memo_keeps_a_slim_principal(harness: Callable[..., Harness]) -> None:
+    """A repeated token is answered with its identity and the claims its policies read (here
+    ${sub}), not the whole claim set; principals with equal groups share one groups tuple."""
+    h = harness()
+    arn_own = arn("GET", "users/bob")
+    big = {"custom:blob": "x" * 500, "custom:tenant": "t1"}
+    first = h.authorizer.authorize(token("bob", groups=("users", "readers"), **big), arn_own)
+    tok = token("bob", groups=("users", "readers"), **big)
+    h.authorizer.authorize(tok, arn_own)
+    again = h.authorizer.authorize(tok, arn_own)
+    assert again.token_cache_hit
+    assert again.allowed
+    verified, memo = first.principal, again.principal
+    assert "custom:blob" in verified.claims
+    assert dict(memo.claims) == {"sub": "bob"}
+    assert memo.variables()["sub"] == "bob"
+    for name in ("sub", "username", "client_id", "token_use", "groups", "scopes", "issuer"):
+        assert getattr(memo, name) == getattr(verified, name)
+    other = token("eve", groups=("users", "readers"))
+    h.authorizer.authorize(other, arn_own)
+    assert h.authorizer.authorize(other, arn_own).principal.groups is memo.groups

@@ -282,14 +282,6 @@ def assert_unavailable(call: Callable[[], Any]) -> None:
 # -- the authorizer ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "finding: epoch GetItem (4.05 s) + get_many (6.05 s) = 10.1 s exceeds the 10 s Lambda "
-        "timeout (serverless.yml provider.timeout; authz/service.py reads the epoch, then "
-        "get_many, each with StoreTimeouts defaults from authz/store/repository.py)"
-    ),
-)
 def test_worst_case_decision_fits_the_lambda_timeout() -> None:
     """The derived worst case of one decision stays well under the authorizer's Lambda timeout."""
     bound = decision_bound(TIMEOUTS, len(POLICIES))

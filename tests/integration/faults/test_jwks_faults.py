@@ -290,16 +290,7 @@ def test_penalty_box_on_the_real_clock(server: FaultServer) -> None:
 STALLS = [
     "accepts-never-answers",
     "trickles-body",
-    pytest.param(
-        "trickles-headers",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="finding: authz/token/fetch.py HttpFetcher._get bounds only connect and the "
-            "body by a deadline; getresponse() reads the status line and headers with a "
-            "per-recv timeout, so a server trickling header bytes holds verify() (and the "
-            "per-URL fetch lock) indefinitely",
-        ),
-    ),
+    "trickles-headers",
     "connect-blackhole",
 ]
 

@@ -107,14 +107,6 @@ def frequent_switches() -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "finding: Authorizer.clear() (authz/service.py:317-322) empties _effective and _tokens "
-        "without self._lock, so it can run between next(iter(table)) and table.pop(key) in "
-        "_bounded_put (:408-414): KeyError, which the handler turns into a 500"
-    ),
-)
 def test_concurrent_decisions_and_epoch_clears_never_fail(frequent_switches: None) -> None:
     """Threads deciding at the cache bound while the epoch guard clears the caches all
     get decisions, never an exception."""

@@ -245,6 +245,89 @@ def test_cache_miss_sized_get_many_is_one_request(
     assert set(found) == set(wanted)
 
 
+def test_get_many_with_epoch_is_one_snapshot_request(
+    repository: DynamoRepository, count_requests: Counting
+) -> None:
+    """get_many_with_epoch answers what get_many and epoch answer, in one TransactGetItems,
+    without tombstones and with epoch 0 before any write."""
+    assert repository.get_many_with_epoch([DEFAULT, ADMINS]) == ({}, 0)
+    readers, gone = Selector("group", "readers"), Selector("group", "gone")
+    for s in (DEFAULT, ADMINS, readers, gone):
+        repository.put(s, doc(str(s)), actor="a")
+    repository.delete(gone, actor="a")
+    wanted = [DEFAULT, ADMINS, readers, gone, Selector("scope", "none"), ADMINS]
+    counter = count_requests(repository)
+    found, epoch = repository.get_many_with_epoch(wanted)
+    assert counter.by_operation == {"TransactGetItems": 1}
+    assert (found, epoch) == (repository.get_many(wanted), repository.epoch())
+    assert set(found) == {DEFAULT, ADMINS, readers}
+    assert epoch == 5
+
+
+def test_get_many_with_epoch_reads_the_epoch_first_beyond_one_transaction(
+    repository: DynamoRepository, dynamodb_client: Any, count_requests: Counting
+) -> None:
+    """99 selectors fit one TransactGetItems with the epoch item; 100 take GetItem then
+    BatchGetItem, and answer the same."""
+    selectors = groups(100)
+    seed_policies(dynamodb_client, repository.table, selectors[::3])
+    counter = count_requests(repository)
+    fits, _ = repository.get_many_with_epoch(selectors[:99])
+    assert counter.by_operation == {"TransactGetItems": 1}
+    counter.reset()
+    found, epoch = repository.get_many_with_epoch(selectors)
+    assert counter.by_operation == {"GetItem": 1, "BatchGetItem": 1}
+    assert set(found) == set(selectors[::3])
+    assert set(fits) == set(selectors[:99:3])
+    assert epoch == 0
+
+
+def test_get_many_with_epoch_falls_back_when_a_write_holds_an_item(
+    repository: DynamoRepository, count_requests: Counting
+) -> None:
+    """A TransactGetItems that DynamoDB cancels for a write in flight is answered by reading
+    the epoch first and the policies after it."""
+    repository.put(ADMINS, doc(), actor="a")
+
+    class Response:
+        status_code = 400
+
+    def cancel(**_: Any) -> tuple[Response, dict[str, Any]]:
+        error = {"Code": "TransactionCanceledException", "Message": "TransactionConflict"}
+        return Response(), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    repository.events.register("before-call.dynamodb.TransactGetItems", cancel)
+    try:
+        counter = count_requests(repository)
+        found, epoch = repository.get_many_with_epoch([ADMINS])
+    finally:
+        repository.events.unregister("before-call.dynamodb.TransactGetItems", cancel)
+    assert counter.by_operation == {"GetItem": 1, "BatchGetItem": 1}
+    assert set(found) == {ADMINS}
+    assert epoch == 1
+
+
+def test_client_loads_dynamodb_models_like_a_default_session(repository: DynamoRepository) -> None:
+    """The shared session's loader knows only DynamoDB, and the client it builds has the same
+    service model as one from a default botocore session."""
+    import botocore.session
+
+    from authz.store import models
+
+    client = repository._m.connection.connection.client
+    loader = models._session.get_component("data_loader")
+    for kind in ("service-2", "endpoint-rule-set-1"):
+        assert loader.list_available_services(kind) == ["dynamodb"]
+    reference = botocore.session.get_session().create_client(
+        "dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:9"
+    )
+    ours, theirs = client.meta.service_model, reference.meta.service_model
+    assert (ours.api_version, ours.operation_names) == (theirs.api_version, theirs.operation_names)
+    assert ours.operation_model("TransactGetItems").input_shape.members.keys() == (
+        theirs.operation_model("TransactGetItems").input_shape.members.keys()
+    )
+
+
 def test_selectors_that_look_like_separators_never_collide(repository: DynamoRepository) -> None:
     """Names holding ':', '#', 'policy' or 'meta:epoch' address only their own item."""
     names = ["meta:epoch", "policy", "history#0000000001", "a:b", "default", "x#policy"]

@@ -66,3 +66,16 @@ def test_token_use_error_for_any_lists_both() -> None:
 def test_scope_with_extra_spaces_splits_cleanly() -> None:
     """Scopes are split on whitespace, so doubled spaces yield no empty scope."""
     assert check_claims(claims(scope=" a  b "), RULES, NOW).scopes == ("a", "b")
+
+
+def test_checked_issuer_skips_only_the_repeat_of_the_issuer_check() -> None:
+    """A caller that checked the issuer first gets the same principal, and every other rule
+    still applies."""
+    payload = claims(groups=["a"])
+    assert check_claims(payload, RULES, NOW, checked_issuer=ISSUER) == check_claims(
+        payload, RULES, NOW
+    )
+    with pytest.raises(AudienceError):
+        check_claims(claims(client_id="zzz"), RULES, NOW, checked_issuer=ISSUER)
+    with pytest.raises(ExpiredTokenError):
+        check_claims(claims(ttl=10), RULES, NOW + 10, checked_issuer=ISSUER)

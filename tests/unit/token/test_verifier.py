@@ -798,3 +798,34 @@ def test_every_failure_is_a_token_error(verifier: Verifier) -> None:
     for token in bad:
         with pytest.raises(TokenError):
             verifier.verify(token)
+
+
+# --- the decomposition's shortcuts ------------------------------------------------
+
+
+def test_json_whitespace_and_trailing_data_keep_their_meaning(verifier: Verifier) -> None:
+    """Whitespace around a segment's JSON is accepted as JSON allows; anything after the
+    value is refused."""
+    padded = mint_raw(b' {"kid": "key-1", "alg": "RS256"}\n', json.dumps(access()).encode(), KEY)
+    assert verifier.verify(padded).sub == access()["sub"]
+    trailing = mint_raw(
+        {"kid": "key-1", "alg": "RS256"}, json.dumps(access()).encode() + b"{}", KEY
+    )
+    with pytest.raises(MalformedTokenError, match="JSON"):
+        verifier.verify(trailing)
+
+
+def test_a_refused_header_is_refused_every_time(verifier: Verifier) -> None:
+    """Only headers that passed the checks are remembered: a bad one fails on each use."""
+    bad = mint(access(), KEY, alg="none")
+    for _ in range(3):
+        with pytest.raises(UnsupportedTokenError):
+            verifier.verify(bad)
+
+
+def test_decode_ascii_matches_decode() -> None:
+    """The verifier's decode of an already checked token equals the public decode."""
+    from authz.token.jwt import decode, decode_ascii
+
+    tok = mint(access(groups=["a"]), KEY)
+    assert decode_ascii(tok.encode("ascii")) == decode(tok)
