@@ -12,7 +12,7 @@ foreign exception type.
     ├── PolicyValidationError       a document breaks the grammar (.errors: [{path, message}])
     ├── SelectorError               bad kind/name of a policy selector
     ├── TokenSettingsError          bad token settings on a group (.errors: [{path, message}])
-    ├── PolicyTooLargeError         effective policy over the byte budget (.size, .max_bytes)
+    ├── PolicyTooLargeError         policy over the byte budget (.size, .max_bytes, .selectors)
     ├── CursorError                 a pagination cursor this store did not issue -> 400
     ├── TokenError                  any reason a token is not accepted -> 401 "Unauthorized"
     │   ├── MalformedTokenError     not a compact JWS / bad base64url / bad JSON / too big
@@ -39,6 +39,7 @@ callers that only know the standard library can still catch them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -116,14 +117,20 @@ class CursorError(AuthzError, ValueError):
 
 
 class PolicyTooLargeError(AuthzError):
-    """The effective policy does not fit the byte budget even after compaction."""
+    """The effective policy does not fit the byte budget even after compaction.
 
-    def __init__(self, size: int, max_bytes: int) -> None:
-        super().__init__(
-            f"effective policy is {size} bytes after compaction; budget is {max_bytes}"
-        )
+    ``selectors`` names the policies it was built from (when known), so an
+    operator knows which ones to shrink.
+    """
+
+    def __init__(self, size: int, max_bytes: int, selectors: Sequence[object] = ()) -> None:
         self.size = size
         self.max_bytes = max_bytes
+        self.selectors = tuple(selectors)
+        of = f" of {', '.join(map(str, self.selectors))}" if self.selectors else ""
+        super().__init__(
+            f"effective policy{of} is {size} bytes after compaction; budget is {max_bytes}"
+        )
 
 
 class TokenError(AuthzError):

@@ -86,7 +86,6 @@ from authz.token.principal import Principal
 __all__ = [
     "DENY_ALL_RESOURCE",
     "Authorizer",
-    "EffectivePolicyTooLargeError",
     "Outcome",
     "Simulation",
     "Timings",
@@ -104,19 +103,6 @@ class TokenVerifier(Protocol):
     """What the Authorizer needs from ``authz.token.Verifier``."""
 
     def verify(self, token: str) -> Principal: ...
-
-
-class EffectivePolicyTooLargeError(PolicyTooLargeError):
-    """A principal's effective policy is over budget; names the selectors so the
-    operator knows which policies to shrink (the authorizer fails closed)."""
-
-    def __init__(self, size: int, max_bytes: int, selectors: Sequence[Selector]) -> None:
-        super().__init__(size, max_bytes)
-        self.selectors = tuple(selectors)
-        self.args = (
-            f"effective policy of {', '.join(map(str, self.selectors))} is {size} bytes "
-            f"after compaction; budget is {max_bytes}",
-        )
 
 
 # -- pure helpers ---------------------------------------------------------------------
@@ -249,7 +235,7 @@ class _TooLarge:
 
     __slots__ = ("error", "source")
 
-    def __init__(self, source: _Documents, error: EffectivePolicyTooLargeError) -> None:
+    def __init__(self, source: _Documents, error: PolicyTooLargeError) -> None:
         self.source = source
         self.error = error
 
@@ -382,8 +368,7 @@ class Authorizer:
         """Decide ``method_arn`` for the bearer of ``token``.
 
         Raises TokenError (not authenticated), StoreError (no policy could be
-        read or served stale), PolicyTooLargeError (an
-        EffectivePolicyTooLargeError naming the selectors).
+        read or served stale), PolicyTooLargeError (naming the selectors).
         """
         started = perf_counter()
         with_epoch = False
@@ -585,9 +570,7 @@ class Authorizer:
         try:
             document = effective_policy(entry.docs, variables, self.policy_max_bytes)
         except PolicyTooLargeError as exc:
-            return _TooLarge(
-                entry, EffectivePolicyTooLargeError(exc.size, exc.max_bytes, selectors)
-            )
+            return _TooLarge(entry, PolicyTooLargeError(exc.size, exc.max_bytes, selectors))
         return _Effective(entry, document)
 
 

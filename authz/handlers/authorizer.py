@@ -246,7 +246,7 @@ class AuthorizerApp:
                 )
                 raise AuthorizerUnavailable("authorizer unavailable") from None
             except PolicyTooLargeError as exc:
-                selectors = [str(s) for s in getattr(exc, "selectors", ())]
+                selectors = [str(s) for s in exc.selectors]
                 telemetry.logger.error(
                     "effective policy over AUTHZ_POLICY_MAX_BYTES; failing closed",
                     extra={"selectors": selectors, "size": exc.size, "max_bytes": exc.max_bytes},
