@@ -5,28 +5,33 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: setup dev test lint typecheck unit pytest deploy-check bench fuzz clean
+.PHONY: setup dev test quick lint typecheck pytest deploy-check bench fuzz clean
 
 setup: $(VENV)/.installed node_modules/.installed
-	@scripts/ensure-java
+	@scripts/step "Checking for Java 17+ (DynamoDB Local)" scripts/ensure-java
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	@scripts/step "Creating the Python virtualenv in $(VENV)" $(PYTHON) -m venv $(VENV)
+	@scripts/step "Upgrading pip" $(PY) -m pip install -q --upgrade pip
+	@scripts/step "Installing Python packages (first run: about a minute)" $(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (e.g. apt-get install -y nodejs npm)"; exit 1; }
-	npm ci --no-audit --no-fund --loglevel=error
+	@scripts/step "Installing npm packages (DynamoDB Local, serverless; first run: about a minute)" npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## Run the whole stack locally (DynamoDB Local, local Cognito, local API Gateway).
 dev: setup
 	$(VENV)/bin/authz dev
 
-## The whole test suite: lint, types, unit/functional/integration tests, deployment checks.
+## The whole test suite, exactly what CI runs (.ci/run calls `make test` and nothing else):
+## lint, types, unit/functional/integration tests with Hypothesis' `ci` profile, deployment checks.
 test: setup lint typecheck pytest deploy-check
+
+## A quicker local loop: fewer Hypothesis examples (the `dev` profile), no deployment checks.
+quick: setup lint typecheck
+	HYPOTHESIS_PROFILE=dev $(PY) -m pytest -q
 
 lint:
 	$(PY) -m ruff check authz tests bench
@@ -36,7 +41,7 @@ typecheck:
 	$(PY) -m mypy --strict authz
 
 pytest:
-	$(PY) -m pytest -q
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q
 
 deploy-check:
 	scripts/check-deploy

@@ -22,13 +22,19 @@ from authz.cli_policies import policies
 from authz.cli_simulate import simulate
 from authz.cli_table import table
 from authz.cli_token import token
-from authz.errors import AuthzError, ConfigError, StoreUnavailableError
+from authz.errors import AuthzError, ConfigError, StoreCredentialsError, StoreUnavailableError
 
 __all__ = ["cli", "main", "run"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+_CREDENTIALS_HINT = (
+    "Set AWS_REGION and credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and\n"
+    "AWS_SECRET_ACCESS_KEY), AUTHZ_TABLE, and AUTHZ_DYNAMODB_ENDPOINT for a local DynamoDB.\n"
+)
+_DEV_HINT = "With `authz dev` running: `source .authz-dev.env` sets every variable for its stack."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -62,6 +68,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except ConfigError as exc:
         error(f"configuration error: {exc}")
+        click.echo(_DEV_HINT, err=True)
+        return EXIT_USAGE
+    except StoreCredentialsError as exc:
+        error(f"configuration error: {exc}")
+        click.echo(_CREDENTIALS_HINT + _DEV_HINT, err=True)
         return EXIT_USAGE
     except StoreUnavailableError as exc:
         error(f"DynamoDB is unreachable at {runtime.endpoint_description()}: {exc}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from authz.errors import SelectorError
 from authz.policy.selector import Selector
@@ -23,16 +25,19 @@ __all__ = [
     "Runtime",
     "default_actor",
     "echo_json",
+    "err_console",
     "error",
     "out",
     "parse_selector",
     "pass_runtime",
+    "print_rows",
     "warn",
 ]
 
 # soft_wrap: long lines (ARNs, JSON) stay whole when output is piped or captured.
 out = Console(soft_wrap=True, highlight=False)
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
+err_console = _err
 
 
 def error(message: str) -> None:
@@ -46,6 +51,32 @@ def warn(message: str) -> None:
 def echo_json(value: Any) -> None:
     """Machine-readable output: stable key order, no colour, one document."""
     click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def _plain_cell(value: str) -> str:
+    # One row is one line and one field holds no tab, whatever a description says.
+    return " ".join(value.split()) if any(c in value for c in "\t\r\n") else value
+
+
+def print_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str = "") -> None:
+    """A table at a terminal; tab-separated lines, one per row, when piped.
+
+    Piped output is for ``grep``/``cut``/``awk`` (like ``aws --output text``):
+    no header, no truncation, no colour. At a terminal the first column says
+    which row it is, so it is never cut: the others give up the room.
+    """
+    if not out.is_terminal:
+        for row in rows:
+            click.echo("\t".join(_plain_cell(cell) for cell in row))
+        return
+    key_width = max((len(row[0]) for row in rows), default=0)
+    grid = Table(title=title or None)
+    grid.add_column(headers[0], no_wrap=True, min_width=max(key_width, len(headers[0])))
+    for header in headers[1:]:
+        grid.add_column(header, overflow="fold")
+    for row in rows:
+        grid.add_row(*(escape(cell) for cell in row))
+    out.print(grid)
 
 
 def default_actor() -> str:

@@ -11,12 +11,19 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
-from authz.errors import ConflictError, ItemTooLargeError, NotFoundError
+from authz.errors import ConflictError, ItemTooLargeError, NotFoundError, StoreError
 from authz.policy.selector import Selector
 from authz.policy_files import PolicyFile, document_json, token_json
-from authz.store.types import PolicyRecord, PolicyRepository
+from authz.store.types import (
+    ForcedWrites,
+    PolicyRecord,
+    PolicyRepository,
+    WriteResult,
+    forced_writer,
+)
 
 __all__ = ["Change", "Outcome", "Plan", "apply_plan", "compute_plan"]
 
@@ -134,17 +141,23 @@ def apply_plan(
     *,
     actor: str,
     on_done: Callable[[Outcome], None] = lambda _: None,
+    forced: frozenset[Selector] = frozenset(),
 ) -> list[Outcome]:
     """Write every change of ``plan``; a conflicting item fails alone, the rest still apply.
 
     ``StoreUnavailableError`` (and any other store failure than the per-item
-    ones below) stops the run: the remaining items are not attempted.
+    ones below) stops the run: the remaining items are not attempted. Writes
+    to the ``forced`` selectors are recorded as forced past the lock-out
+    guard; a store that cannot record that refuses the whole run up front.
     """
+    writer = forced_writer(repository) if forced else None
+    if forced and writer is None:
+        raise StoreError("this store cannot record a forced write; nothing was written")
     outcomes: list[Outcome] = []
     for change in plan.writes:
         error: str | None = None
         try:
-            _write(change, repository, actor)
+            _write(change, repository, actor, writer if change.selector in forced else None)
         except ConflictError as exc:
             error = f"conflict: {_conflict_message(change, exc)}"
         except NotFoundError:
@@ -157,10 +170,16 @@ def apply_plan(
     return outcomes
 
 
-def _write(change: Change, repository: PolicyRepository, actor: str) -> None:
+def _write(
+    change: Change, repository: PolicyRepository, actor: str, forced: ForcedWrites | None
+) -> None:
     desired, current = change.desired, change.current
+    put: Callable[..., WriteResult] = repository.put
+    delete: Callable[..., WriteResult] = repository.delete
+    if forced is not None:
+        put, delete = partial(forced.put, forced=True), partial(forced.delete, forced=True)
     if change.action == "add" and desired is not None:
-        repository.put(
+        put(
             change.selector,
             desired.document,
             actor=actor,
@@ -168,7 +187,7 @@ def _write(change: Change, repository: PolicyRepository, actor: str) -> None:
             token=_token(desired.token),
         )
     elif change.action == "change" and desired is not None and current is not None:
-        repository.put(
+        put(
             change.selector,
             desired.document,
             actor=actor,
@@ -178,7 +197,7 @@ def _write(change: Change, repository: PolicyRepository, actor: str) -> None:
             token=_token(desired.token),
         )
     elif change.action == "remove" and current is not None:
-        repository.delete(change.selector, actor=actor, expected_version=current.version)
+        delete(change.selector, actor=actor, expected_version=current.version)
 
 
 def _conflict_message(change: Change, exc: ConflictError) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from authz.cli_common import (
     Runtime,
@@ -21,13 +20,18 @@ from authz.cli_common import (
     out,
     parse_selector,
     pass_runtime,
+    print_rows,
     warn,
 )
+from authz.cli_freshness import report_freshness
+from authz.cli_guard import lock_out, print_warnings, warnings_json
 from authz.cli_plan import Change, Outcome, Plan, apply_plan, compute_plan
 from authz.errors import NotFoundError
+from authz.lockout import guarded_selectors
+from authz.policy.document import PolicyDocument
 from authz.policy.selector import KINDS, Selector
 from authz.policy_files import PolicyTree, read_tree, write_policy
-from authz.store.types import HistoryEntry, PolicyRecord, PolicyRepository
+from authz.store.types import HistoryEntry, PolicyRecord, PolicyRepository, forced_writer
 
 __all__ = ["policies"]
 
@@ -40,6 +44,12 @@ _actor_option = click.option(
     default=default_actor,
     show_default="cli:<your user name>",
     help="Who the audit history records as the author.",
+)
+_force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Write even if a member of only the admin group would lose admin routes "
+    "(recorded in the history).",
 )
 
 
@@ -77,10 +87,12 @@ def validate(*, path: Path, strict: bool, as_json: bool) -> int:
                     for p in tree.problems
                 ],
                 "unknown": [str(u) for u in tree.unknown],
+                "warnings": warnings_json(_files(tree)),
             }
         )
     else:
         tree = _tree_or_fail(path)
+        print_warnings(_files(tree))
         if tree.ok:
             out.print(f"[green]{len(tree.policies)} policies valid[/] in {escape(str(path))}")
         else:
@@ -90,6 +102,10 @@ def validate(*, path: Path, strict: bool, as_json: bool) -> int:
                 f"{len(tree.policies)} valid"
             )
     return 1 if not tree.ok or (strict and tree.unknown) else 0
+
+
+def _files(tree: PolicyTree) -> list[Any]:
+    return [tree.policies[s] for s in sorted(tree.policies)]
 
 
 def _all_records(repository: PolicyRepository, kind: str | None = None) -> Iterator[PolicyRecord]:
@@ -159,7 +175,9 @@ def _diff_style(line: str) -> str:
     return "default"
 
 
-def _apply(plan: Plan, repository: PolicyRepository, actor: str) -> list[Outcome]:
+def _apply(
+    plan: Plan, repository: PolicyRepository, actor: str, forced: frozenset[Selector]
+) -> list[Outcome]:
     writes = len(plan.writes)
     with Progress(
         TextColumn("applying"),
@@ -176,7 +194,7 @@ def _apply(plan: Plan, repository: PolicyRepository, actor: str) -> list[Outcome
             if not outcome.ok:
                 error(f"{outcome.change.selector}: {outcome.error}")
 
-        return apply_plan(plan, repository, actor=actor, on_done=done)
+        return apply_plan(plan, repository, actor=actor, on_done=done, forced=forced)
 
 
 @policies.command()
@@ -185,38 +203,87 @@ def _apply(plan: Plan, repository: PolicyRepository, actor: str) -> list[Outcome
 @click.option("--prune", is_flag=True, help="Remove stored policies that have no file.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before removing policies.")
 @_actor_option
+@_force_option
 @pass_runtime
 def sync(
-    runtime: Runtime, *, path: Path, do_apply: bool, prune: bool, yes: bool, actor: str
+    runtime: Runtime,
+    *,
+    path: Path,
+    do_apply: bool,
+    prune: bool,
+    yes: bool,
+    actor: str,
+    force: bool,
 ) -> int:
     """Make the table match PATH: show the plan, and write it with --apply.
 
     Each write carries the version the plan read, so a policy edited by someone
     else in between is not overwritten: it fails with a conflict (exit 1).
+    A plan after which a member of only the admin group loses admin routes is
+    refused (exit 1) unless --force.
     """
     tree = _tree_or_fail(path)
     if not tree.ok:
         error(f"{len(tree.problems)} problem(s) in {path}; nothing was written")
         return 1
     repository = runtime.repository
-    plan = compute_plan(tree.policies, _current(repository, tree.policies), prune=prune)
+    records = _current(repository, tree.policies)
+    plan = compute_plan(tree.policies, records, prune=prune)
     _print_plan(plan, path)
+    print_warnings(c.desired for c in plan.writes if c.desired is not None)
     if plan.empty:
         return 0
+    forced = _plan_guard(runtime, plan, records, do_apply=do_apply, force=force)
+    if forced is None:
+        return 1
     if not do_apply:
         out.print("Dry run: nothing was written. Run again with --apply to write these changes.")
         return 0
     removals = plan.of("remove")
     if removals and not yes:
         click.confirm(f"Remove {len(removals)} stored policies?", abort=True, err=True)
-    outcomes = _apply(plan, repository, actor)
+    outcomes = _apply(plan, repository, actor, forced)
     failed = [o for o in outcomes if not o.ok]
     summary = _summary([o.change for o in outcomes if o.ok])
+    if len(failed) < len(outcomes):
+        # What did land must reach the gateways as fast as an admin API write.
+        report_freshness(runtime, repository.epoch())
     if failed:
         error(f"{len(failed)} of {len(outcomes)} changes failed; applied: {summary}")
         return 1
     out.print(f"[green]Applied:[/] {summary}.")
     return 0
+
+
+def _plan_guard(
+    runtime: Runtime, plan: Plan, records: list[PolicyRecord], *, do_apply: bool, force: bool
+) -> frozenset[Selector] | None:
+    """The selectors to write as forced, or None when the plan is refused.
+
+    A dry run only warns, so the plan can still be read in full.
+    """
+    guarded = guarded_selectors(runtime.settings.admin_group)
+    touched = [c for c in plan.writes if c.selector in guarded]
+    if not touched:
+        return frozenset()
+    before = {r.selector: r.document for r in records if r.selector in guarded}
+    after = dict(before)
+    for change in touched:
+        if change.desired is None:
+            after.pop(change.selector, None)
+        else:
+            after[change.selector] = change.desired.document
+    lock = lock_out(runtime, before, after)
+    if lock is None:
+        return frozenset()
+    if not do_apply:
+        warn(f"{lock.message}; --apply will refuse it without --force")
+        return frozenset()
+    if not force:
+        error(f"{lock.message} (--force); nothing was written")
+        return None
+    warn(f"{lock.message}; forced, and recorded as forced in the history")
+    return frozenset(c.selector for c in touched)
 
 
 def _summary(changes: list[Change]) -> str:
@@ -250,6 +317,7 @@ def _history_json(entry: HistoryEntry) -> dict[str, Any]:
         "description": entry.description,
         "document": dict(entry.document),
         "token": dict(entry.token) if entry.token else None,
+        "forced": entry.forced,
     }
 
 
@@ -270,18 +338,21 @@ def list_(runtime: Runtime, *, kind: str | None, as_json: bool) -> int:
     if not records:
         out.print("No policies stored." + (f" (kind {kind})" if kind else ""))
         return 0
-    grid = Table("selector", "version", "statements", "token", "updated", "by", "description")
-    for r in records:
-        grid.add_row(
-            escape(str(r.selector)),
-            str(r.version),
-            str(len(r.document.statements)),
-            "yes" if r.token else "",
-            _when(r.updated_at),
-            escape(r.updated_by),
-            escape(r.description),
-        )
-    out.print(grid)
+    print_rows(
+        ("selector", "version", "statements", "token", "updated", "by", "description"),
+        [
+            (
+                str(r.selector),
+                str(r.version),
+                str(len(r.document.statements)),
+                "yes" if r.token else "",
+                _when(r.updated_at),
+                r.updated_by,
+                r.description,
+            )
+            for r in records
+        ],
+    )
     return 0
 
 
@@ -333,18 +404,20 @@ def history(runtime: Runtime, *, selector: tuple[str, ...], limit: int, as_json:
     if not entries:
         out.print(f"No history for {escape(str(target))}.")
         return 0
-    grid = Table("version", "action", "at", "by", "statements", "description", title=str(target))
+    rows = []
     for e in entries:
         statements = e.document.get("Statement", [])
-        grid.add_row(
-            str(e.version),
-            e.action,
-            _when(e.at),
-            escape(e.by),
-            str(len(statements) if isinstance(statements, list) else 1),
-            escape(e.description),
+        rows.append(
+            (
+                str(e.version),
+                f"{e.action} (forced)" if e.forced else e.action,
+                _when(e.at),
+                e.by,
+                str(len(statements) if isinstance(statements, list) else 1),
+                e.description,
+            )
         )
-    out.print(grid)
+    print_rows(("version", "action", "at", "by", "statements", "description"), rows, str(target))
     return 0
 
 
@@ -355,17 +428,58 @@ def history(runtime: Runtime, *, selector: tuple[str, ...], limit: int, as_json:
 )
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @_actor_option
+@_force_option
 @pass_runtime
 def delete(
-    runtime: Runtime, *, selector: tuple[str, ...], if_version: int | None, yes: bool, actor: str
+    runtime: Runtime,
+    *,
+    selector: tuple[str, ...],
+    if_version: int | None,
+    yes: bool,
+    actor: str,
+    force: bool,
 ) -> int:
-    """Delete one stored policy (its history is kept)."""
+    """Delete one stored policy (its history is kept).
+
+    Deleting the admin group's policy or ``default`` is refused (exit 1) when
+    a member of only the admin group would lose admin routes, unless --force.
+    """
     target = parse_selector(selector)
+    repository = runtime.repository
+    forced = _delete_guard(runtime, target, force=force)
+    if forced is None:
+        return 1
     if not yes:
         click.confirm(f"Delete {target}?", abort=True, err=True)
-    result = runtime.repository.delete(target, actor=actor, expected_version=if_version)
+    writer = forced_writer(repository) if forced else None
+    if writer is not None:
+        result = writer.delete(target, actor=actor, expected_version=if_version, forced=True)
+    elif forced:
+        error("this store cannot record a forced write; nothing was deleted")
+        return 1
+    else:
+        result = repository.delete(target, actor=actor, expected_version=if_version)
     out.print(f"Deleted {escape(str(target))}; policy epoch is now {result.epoch}.")
+    report_freshness(runtime, result.epoch)
     return 0
+
+
+def _delete_guard(runtime: Runtime, target: Selector, *, force: bool) -> bool | None:
+    """Whether the delete is forced past the lock-out guard; None when it is refused."""
+    guarded = guarded_selectors(runtime.settings.admin_group)
+    if target not in guarded:
+        return False
+    records = runtime.repository.get_many(guarded)
+    before: dict[Selector, PolicyDocument] = {s: r.document for s, r in records.items()}
+    after = {s: d for s, d in before.items() if s != target}
+    lock = lock_out(runtime, before, after)
+    if lock is None:
+        return False
+    if not force:
+        error(f"{lock.message} (--force); nothing was deleted")
+        return None
+    warn(f"{lock.message}; forced, and recorded as forced in the history")
+    return True
 
 
 @policies.command()

@@ -14,11 +14,13 @@ foreign exception type.
     ├── TokenSettingsError          bad token settings on a group (.errors: [{path, message}])
     ├── PolicyTooLargeError         policy over the byte budget (.size, .max_bytes, .selectors)
     ├── CursorError                 a pagination cursor this store did not issue -> 400
+    ├── JwksError                   a key set could not be fetched or parsed (the cause below)
+    ├── KeySetUnavailableError      no key for the kid because the key set could not be
+    │                               fetched -> 500 (not 401: the token may well be good)
     ├── TokenError                  any reason a token is not accepted -> 401 "Unauthorized"
     │   ├── MalformedTokenError     not a compact JWS / bad base64url / bad JSON / too big
     │   ├── UnsupportedTokenError   alg other than RS256, unknown crit, JWE
-    │   ├── UnknownKeyError         no usable key for the header's kid
-    │   ├── JwksError               the key set could not be fetched or parsed
+    │   ├── UnknownKeyError         no usable key for the header's kid (key set reachable)
     │   ├── SignatureError          the signature does not verify
     │   └── ClaimError              a claim breaks a rule (.claim, .actual, .expected)
     │       ├── ExpiredTokenError   exp missing or in the past
@@ -54,6 +56,7 @@ __all__ = [
     "IssuerError",
     "ItemTooLargeError",
     "JwksError",
+    "KeySetUnavailableError",
     "MalformedTokenError",
     "NotFoundError",
     "NotYetValidError",
@@ -61,6 +64,7 @@ __all__ = [
     "PolicyValidationError",
     "SelectorError",
     "SignatureError",
+    "StoreCredentialsError",
     "StoreError",
     "StoreUnavailableError",
     "TokenError",
@@ -149,8 +153,18 @@ class UnknownKeyError(TokenError):
     """No signing key in the issuer's key set matches the token's kid."""
 
 
-class JwksError(TokenError):
-    """The issuer's key set could not be fetched or parsed."""
+class JwksError(AuthzError):
+    """The issuer's key set could not be fetched or parsed.
+
+    Not a ``TokenError``: it says nothing about the token. A verifier that
+    meets it while looking up a kid raises ``KeySetUnavailableError``.
+    """
+
+
+class KeySetUnavailableError(AuthzError):
+    """No held key has the token's kid, and fetching the key set failed (now, or on
+    the last attempt within the refetch back-off). The authorizer answers 500,
+    which API Gateway does not cache: a 401 would make clients discard good tokens."""
 
 
 class SignatureError(TokenError):
@@ -191,6 +205,10 @@ class TokenUseError(ClaimError):
 
 class StoreError(AuthzError):
     """DynamoDB could not answer. Never turned into an Allow."""
+
+
+class StoreCredentialsError(StoreError):
+    """No AWS credentials or region to reach DynamoDB with: a set-up problem, not an outage."""
 
 
 class StoreUnavailableError(StoreError):

@@ -5,21 +5,24 @@ policy engine; knows nothing of Lambda, API Gateway events or Powertools.
 Collaborators are injected (``Authorizer(verifier, repository, clock=...)``)
 so tests drive time and failures with real components and no mocks.
 
-Caching (DESIGN.md section 7), three levels, each bounded by ``max_entries``:
+Caching, three levels, each bounded by ``max_entries``:
 
 1. **documents per selector set**: ``{selector: PolicyDocument}`` for the
    principal's ``default``/group/scope selectors and the union of the policy
    variables they read. A miss is exactly one ``repository.get_many`` call
    (one BatchGetItem). TTL ``cache_ttl``.
-2. **effective policy per (selector set, values of the variables read)**:
-   substituted, merged, compacted, compiled, and the dict API Gateway gets.
+2. **effective policy per (selector set, values of the variables read, and
+   the API and stage when the documents use the ``execute-api:/`` shorthand)**:
+   substituted, expanded for that API and stage, merged, compacted, compiled,
+   and the dict API Gateway gets.
    Principals that share groups, scopes and the claims their policies read
    share one entry, so a new token of a known kind of principal costs one
    RSA verification and no DynamoDB request. Derived entries remember the
    documents entry they came from and are rebuilt when it is replaced.
-3. **verified tokens**: a SHA-256 of the whole token -> the principal and its
-   effective-policy entry, until the token's ``exp`` (wall clock) or the
-   policy entry's expiry, whichever comes first. A repeated token is one
+3. **verified tokens**: a SHA-256 of the whole token and the methodArn's API
+   and stage -> the principal and its effective-policy entry, until the
+   token's ``exp`` (wall clock) or the policy entry's expiry, whichever
+   comes first. A repeated token is one
    hash, one dict lookup and one compiled-regex decision. The memo keeps a
    slim principal (identity, groups, scopes and only the claims the
    principal's policies read, see ``_memo_principal``), so ``Outcome.principal``
@@ -65,13 +68,17 @@ from typing import Any, NamedTuple, Protocol
 from authz.cache import MISSING, EpochGuard, TTLCache
 from authz.errors import PolicyTooLargeError, StoreError
 from authz.policy import (
+    ApiStage,
     CompiledPolicy,
     Decision,
     Explanation,
     PolicyDocument,
     Selector,
+    api_stage,
+    api_stage_key,
     compact,
     compile_policy,
+    expand,
     explain,
     json_size,
     merge,
@@ -131,17 +138,35 @@ def effective_policy(
     docs: Mapping[Selector, PolicyDocument],
     variables: Mapping[str, Any],
     max_bytes: int | None = None,
+    api: ApiStage | None = None,
 ) -> PolicyDocument:
-    """The one document a principal gets: each selector's document with the
-    principal's variables substituted, merged, then compacted.
+    """The one document a principal gets at ``api``: each selector's document
+    with the principal's variables substituted and its shorthand resources
+    expanded for ``api``, merged, then compacted.
 
     ``variables`` is what ``Principal.variables()`` returns (claims plus
     ``sub``, ``username``, ``client_id``). Decisions equal those of the
-    substituted documents together. Raises PolicyTooLargeError when the
-    compacted document's JSON exceeds ``max_bytes``.
+    substituted documents together for every request of ``api`` (the API and
+    stage the returned policy is for). Without ``api`` shorthand resources
+    are kept as written (``evaluate`` expands them per request). Raises
+    PolicyTooLargeError when the compacted document's JSON exceeds ``max_bytes``.
     """
     substituted = [substitute(docs[s], variables) for s in sorted(docs)]
+    if api is not None:
+        # Before merge and compact, so that compaction only compares full ARNs.
+        substituted = [expand(d, api) for d in substituted]
     return compact(merge(substituted), max_bytes=max_bytes)
+
+
+def _api_of(key: str, docs: Iterable[PolicyDocument]) -> ApiStage | None:
+    """The API and stage to expand for; ValueError when shorthand needs one
+    and the methodArn names none (no policy is built, the handler answers 500)."""
+    api = api_stage(key)
+    if api is None and any(d.shorthand for d in docs):
+        raise ValueError(
+            f"methodArn {key!r} names no API and stage to expand execute-api:/ resources for"
+        )
+    return api
 
 
 _NO_VARIABLES: Mapping[str, Any] = {}
@@ -201,7 +226,7 @@ class Outcome(NamedTuple):
 class _Documents:
     """Level 1: the stored documents of one selector set."""
 
-    __slots__ = ("docs", "expires", "generation", "variables")
+    __slots__ = ("docs", "expires", "generation", "shorthand", "variables")
 
     def __init__(
         self,
@@ -212,6 +237,8 @@ class _Documents:
     ) -> None:
         self.docs = docs
         self.variables = variables
+        # Policies built from shorthand differ per API and stage.
+        self.shorthand = any(d.shorthand for d in docs.values())
         self.generation = generation
         self.expires = expires  # monotonic; the documents cache holds it for the same TTL
 
@@ -336,8 +363,9 @@ class Authorizer:
         self._documents: TTLCache[str, _Documents] = TTLCache(
             ttl=self.cache_ttl, max_entries=self.max_entries, clock=clock
         )
-        self._effective: dict[tuple[str, tuple[str | None, ...]], _Effective | _TooLarge] = {}
-        self._tokens: dict[bytes, _Token] = {}
+        self._effective: dict[tuple[str, tuple[str | None, ...], str], _Effective | _TooLarge] = {}
+        # Keyed by token digest and API+stage: an expanded policy is for one API and stage.
+        self._tokens: dict[tuple[bytes, str], _Token] = {}
         self._selector_sets: dict[tuple[tuple[str, ...], tuple[str, ...]], _SelectorSet] = {}
         # One object per distinct stored document (and per distinct string below),
         # however many selector sets and principals refer to it.
@@ -386,8 +414,9 @@ class Authorizer:
             if type(token) is str and token.isascii()
             else None
         )
+        api_key = api_stage_key(method_arn)
         if digest is not None:
-            memo = self._tokens.get(digest)
+            memo = self._tokens.get((digest, api_key))
             if (
                 memo is not None
                 and memo.generation == self._generation
@@ -430,10 +459,14 @@ class Authorizer:
             shared.documents = entry
         # Most policies read no variables; then the claims need not be copied.
         variables = principal.variables() if entry.variables else _NO_VARIABLES
-        key = (shared.key, _values(entry.variables, variables) if entry.variables else ())
+        key = (
+            shared.key,
+            _values(entry.variables, variables) if entry.variables else (),
+            api_key if entry.shorthand else "",
+        )
         built = self._effective.get(key)
         if built is None or built.source is not entry:
-            built = self._build_effective(entry, selectors, variables)
+            built = self._build_effective(entry, selectors, variables, api_key)
             self._bounded_put(self._effective, key, built)
         if isinstance(built, _TooLarge):
             raise built.error
@@ -449,7 +482,7 @@ class Authorizer:
                 entry.generation,
                 entry.expires,
             )
-            self._bounded_put(self._tokens, digest, memo)
+            self._bounded_put(self._tokens, (digest, api_key), memo)
         done = perf_counter()
         return Outcome(
             principal,
@@ -566,9 +599,11 @@ class Authorizer:
         entry: _Documents,
         selectors: tuple[Selector, ...],
         variables: Mapping[str, Any],
+        api_key: str,
     ) -> _Effective | _TooLarge:
+        api = _api_of(api_key, entry.docs.values()) if entry.shorthand else None
         try:
-            document = effective_policy(entry.docs, variables, self.policy_max_bytes)
+            document = effective_policy(entry.docs, variables, self.policy_max_bytes, api)
         except PolicyTooLargeError as exc:
             return _TooLarge(entry, PolicyTooLargeError(exc.size, exc.max_bytes, selectors))
         return _Effective(entry, document)
@@ -591,7 +626,8 @@ class Simulation:
     explanation: Explanation
     """Every matching statement with its selector and Sid (``str()`` reads well in a terminal)."""
     document: PolicyDocument
-    """The effective document (substituted, merged, compacted)."""
+    """The effective document (substituted, expanded for the methodArn's API and
+    stage, merged, compacted)."""
     effective_policy: dict[str, Any]
     """The ``policyDocument`` the authorizer would return (deny-all when nothing allows)."""
     policy_bytes: int
@@ -620,9 +656,9 @@ class Simulation:
             "selectors": [str(s) for s in self.selectors],
             "found": [str(s) for s in self.found],
             "explanation": self.statements,
-            "effectivePolicy": self.effective_policy,
-            "policyBytes": self.policy_bytes,
-            "overBudget": self.over_budget,
+            "effective_policy": self.effective_policy,
+            "policy_bytes": self.policy_bytes,
+            "over_budget": self.over_budget,
         }
 
 
@@ -657,8 +693,9 @@ def simulate(
             variables["sub"] = sub
     records = repository.get_many(selectors)
     docs = {s: records[s].document for s in selectors if s in records}
+    api = _api_of(api_stage_key(method_arn), docs.values())
     explanation = explain([(str(s), substitute(d, variables)) for s, d in docs.items()], method_arn)
-    document = effective_policy(docs, variables)
+    document = effective_policy(docs, variables, api=api)
     return Simulation(
         method_arn=method_arn,
         selectors=selectors,

@@ -230,11 +230,11 @@ def documents(
 # --- claims -------------------------------------------------------------------------
 
 usable_values = st.one_of(
-    st.text(alphabet="ab1._@+=,-", min_size=1, max_size=6),
+    st.text(alphabet="ab1._@+=,-", min_size=1, max_size=6).filter(lambda s: s not in (".", "..")),
     st.integers(-5, 99999),
 )
 unusable_values = st.one_of(
-    st.just(""),
+    st.sampled_from(["", ".", ".."]),
     st.none(),
     st.booleans(),
     st.floats(allow_nan=False, max_value=10, min_value=-10),
@@ -252,3 +252,77 @@ def claims(usable_only: bool = False) -> st.SearchStrategy[dict[str, Any]]:
         return st.fixed_dictionaries(dict.fromkeys(CLAIM_NAMES, usable_values))
     values = st.one_of(usable_values, unusable_values)
     return st.dictionaries(st.sampled_from(CLAIM_NAMES), values, max_size=4)
+
+
+# --- the execute-api:/ shorthand ----------------------------------------------------
+
+SHORTHAND = "execute-api:/"
+_shorthand_forms = st.integers(0, 9)
+
+
+@st.composite
+def _shorthand_patterns(draw: st.DrawFn) -> str:
+    form = draw(_shorthand_forms)
+    if form == 0:
+        return SHORTHAND + "*"
+    stage = draw(_stage_parts)
+    if form == 1:
+        return f"{SHORTHAND}{stage}/*"
+    return f"{SHORTHAND}{stage}/{draw(_verb_parts)}/{'/'.join(draw(_path_lists))}"
+
+
+_SHORTHAND_PATTERNS = _shorthand_patterns()
+
+
+def shorthand_patterns() -> st.SearchStrategy[str]:
+    """Valid shorthand resources: every form, wildcards in stage, verb and path."""
+    return _SHORTHAND_PATTERNS
+
+
+_mixed_resources = st.lists(
+    _SHORTHAND_PATTERNS | _SHORTHAND_PATTERNS | _PATTERNS[False], min_size=1, max_size=3
+)
+
+
+@st.composite
+def mixed_documents(draw: st.DrawFn, max_statements: int = 4) -> PolicyDocument:
+    """Validated documents whose resources are mostly shorthand, some full ARNs."""
+    statements = [
+        {
+            "Effect": draw(_effects),
+            "Action": "execute-api:Invoke",
+            "Resource": draw(_mixed_resources),
+        }
+        for _ in range(draw(st.integers(1, max_statements)))
+    ]
+    return PolicyDocument.from_dict({"Version": "2012-10-17", "Statement": statements})
+
+
+api_stage_prefixes = st.builds(
+    lambda region, account, api, stage: f"{PREFIX}{region}:{account}:{api}/{stage}",
+    regions,
+    accounts,
+    api_ids,
+    stages,
+)
+
+
+def shorthand_requests(patterns: Iterable[str], prefixes: Iterable[str]) -> list[str]:
+    """Requests at ``prefixes`` derived from shorthand patterns, with ``*`` filled by runs
+    that cross ``/`` (the cross-segment attacks) and by one segment, and near misses."""
+    out: set[str] = set()
+    for prefix in prefixes:
+        head = prefix.rsplit("/", 1)[0]
+        out.add(prefix + "/GET/")
+        for p in patterns:
+            rest = p[len(SHORTHAND) :] if p.startswith(SHORTHAND) else ""
+            for fillers, one in (
+                (("x",), "a"),
+                (("",), "1"),
+                (STAR_FILLERS, "a"),
+                (("GET/x",), "T"),
+            ):
+                text = derive(rest, fillers, one)
+                for request in (f"{head}/{text}", f"{prefix}/{text}"):
+                    out.update((request, request[:-1], request + "x", request + "/"))
+    return sorted(out)

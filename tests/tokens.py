@@ -360,14 +360,15 @@ def local_verifier(
 ) -> Any:
     """A ``Verifier`` for :data:`ISSUER` holding ``keys`` (default: one generated key).
 
-    Key misses go to ``fetcher`` (a :class:`RecordingFetcher` that has nothing
-    by default), so no test can reach the network. ``settings`` go to
+    Key misses go to ``fetcher`` (by default a :class:`RecordingFetcher` that
+    serves the same keys: an endpoint that is up, so an unknown ``kid`` is a
+    bad token rather than an outage), so no test can reach the network. ``settings`` go to
     :func:`settings_for`.
     """
     from authz.token import JwksCache, Verifier
 
     keys = keys or (KeyPair.generate(),)
-    cache = JwksCache(fetcher=fetcher if fetcher is not None else RecordingFetcher())
+    cache = JwksCache(fetcher=fetcher if fetcher is not None else RecordingFetcher(jwks(*keys)))
     cfg = settings_for(**settings)
     for url in set(cfg.jwks_urls.values()):
         cache.preload(url, jwks(*keys))

@@ -2,8 +2,8 @@
 
 It shows what a real backend behind the authorizer receives, above all the
 principal's context in ``requestContext.authorizer`` (flat, every value a
-string), which is what a developer wants to see in the ``curl`` output of
-``authz dev``.
+string; ``groups`` and ``scopes`` are JSON arrays in a string), which is what
+a developer wants to see in the ``curl`` output of ``authz dev``.
 """
 
 from __future__ import annotations

@@ -205,6 +205,30 @@ class LocalCognito:
             )
         self.users[username] = password
 
+    def create_machine_client(
+        self, name: str, resource_server: str, scopes: tuple[str, ...]
+    ) -> tuple[str, str]:
+        """An app client with a secret for the client-credentials grant; ``(id, secret)``.
+
+        Cognito names a custom scope ``<resource server>/<scope>``, so
+        ``scopes=("read",)`` on resource server ``orders`` grants ``orders/read``.
+        """
+        self.client.create_resource_server(
+            UserPoolId=self.pool_id,
+            Identifier=resource_server,
+            Name=resource_server,
+            Scopes=[{"ScopeName": s, "ScopeDescription": s} for s in scopes],
+        )
+        created = self.client.create_user_pool_client(
+            UserPoolId=self.pool_id,
+            ClientName=name,
+            GenerateSecret=True,
+            AllowedOAuthFlows=["client_credentials"],
+            AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthScopes=[f"{resource_server}/{s}" for s in scopes],
+        )["UserPoolClient"]
+        return created["ClientId"], created["ClientSecret"]
+
     def tokens(self, username: str, password: str | None = None) -> dict[str, str]:
         """``{"access", "id", "refresh"}`` tokens from ``initiate_auth`` (USER_PASSWORD_AUTH)."""
         result = self.client.initiate_auth(
@@ -235,6 +259,10 @@ def serve() -> None:
     """The child's side: serve on 127.0.0.1, print the port, exit when stdin closes."""
     from moto.server import ThreadedMotoServer  # noqa: PLC0415  # the child alone needs moto
 
+    from authz.dev.lifeline import die_with_parent  # noqa: PLC0415
+
+    # Belt and braces beside the stdin pipe: a parent killed with -9 ends us too.
+    die_with_parent(os.getppid())
     # Loaded now rather than on the first request, so "ready" means ready.
     importlib.import_module("moto.cognitoidp.responses")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

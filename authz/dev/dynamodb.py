@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from authz.dev import lifeline
+
 __all__ = ["DynamoDBLocal", "DynamoDBLocalError", "find_jar_dir", "free_port"]
 
 ENV_DIR = "AUTHZ_DEV_DYNAMODB_DIR"
@@ -157,9 +159,10 @@ class DynamoDBLocal:
             self._atexit = True
         with self._log_path.open("ab") as log:
             # A session of its own: Ctrl-C in `authz dev` reaches us, and we stop
-            # the child in order instead of it dying mid-request.
+            # the child in order instead of it dying mid-request. The lifeline
+            # ends it if we die without stopping it (kill -9, out of memory).
             self._process = subprocess.Popen(  # noqa: S603  # fixed argv, no shell
-                self.command(),
+                lifeline.command(self.command()),
                 cwd=self.jar_dir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -118,7 +118,7 @@ class Route:
     function_name: str = "integration"
 
 
-# The admin API's methods as serverless.yml deploys them (DESIGN.md section 8).
+# The admin API's methods as serverless.yml deploys them.
 ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/policies"),
     ("GET", "/policies/{kind}/{name}"),
@@ -355,6 +355,23 @@ class LocalGateway:
         with self._lock:
             self._cache.clear()
 
+    @property
+    def flush_path(self) -> str:
+        """Where API Gateway's own API takes FlushStageAuthorizersCache for this stage.
+
+        The same port answers it, so a boto3 ``apigateway`` client whose
+        endpoint is this gateway (``AWS_ENDPOINT_URL_API_GATEWAY``) flushes the
+        local stage exactly as it flushes a real one: the CLI's writes use the
+        admin API's code path unchanged.
+        """
+        return f"/restapis/{self.api_id}/stages/{self.stage}/cache/authorizers"
+
+    def _flush_request(self, request: Request) -> Response:
+        if request.method != "DELETE":
+            return Response('{"message": "Method not allowed"}', 405, mimetype="application/json")
+        self.flush_authorizer_cache()
+        return Response(status=202)
+
     def start(self, port: int = 0) -> str:
         """Serve on 127.0.0.1 in a background thread; returns the stage's base URL."""
         if self._server is not None:
@@ -394,6 +411,8 @@ class LocalGateway:
     def _dispatch(self, request: Request) -> Response:
         prefix = f"/{self.stage}"
         full_path = _raw_path(request)
+        if full_path == self.flush_path:
+            return self._flush_request(request)
         if full_path != prefix and not full_path.startswith(prefix + "/"):
             return _gateway_response(_MISSING_TOKEN, self._cors)
         path = full_path[len(prefix) :] or "/"

@@ -17,6 +17,8 @@ import contextlib
 import json
 import os
 import shlex
+import shutil
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +28,12 @@ from authz.dev.backend import handler as backend_handler
 from authz.dev.cognito import DEMO_PASSWORD, LocalCognito
 from authz.dev.dynamodb import DynamoDBLocal
 from authz.dev.gateway import AuthorizerConfig, LocalGateway, Route
+from authz.dev.oauth import TOKEN_LIFETIME_SECONDS, LocalTokenEndpoint
 from authz.errors import AuthzError
 from authz.policy_files import read_tree
 from authz.settings import Settings
 
-__all__ = ["DEMO_USERS", "DevStack", "StackError", "start_stack"]
+__all__ = ["DEMO_USERS", "MACHINE_CLIENT", "DevStack", "StackError", "dev_env", "start_stack"]
 
 # Who the demo users are, chosen so the printed curl lines show every answer:
 # an admin, a reader, a writer whose "interns" group denies DELETE, and a
@@ -41,6 +44,12 @@ DEMO_USERS: Mapping[str, tuple[str, ...]] = {
     "intern": ("writers", "interns"),
     "guest": (),
 }
+
+# A machine-to-machine app client (client-credentials grant) and the scope it
+# may ask for: Cognito spells custom scopes "<resource server>/<scope>".
+MACHINE_CLIENT = "orders-service"
+MACHINE_RESOURCE_SERVER = "orders"
+MACHINE_SCOPES = ("read",)
 
 API_ID = "authzdev"
 STAGE = "dev"
@@ -61,6 +70,8 @@ class DevStack:
     cognito: LocalCognito
     gateway: LocalGateway
     base_url: str
+    oauth: LocalTokenEndpoint | None = None
+    machine_client: tuple[str, str] = ("", "")  # (client id, secret) of MACHINE_CLIENT
     tokens: dict[str, str] = field(default_factory=dict)  # demo user -> access token
     synced: int = 0
 
@@ -72,6 +83,9 @@ class DevStack:
         """Stop everything this stack started; safe to call twice."""
         with contextlib.suppress(Exception):
             self.gateway.stop()
+        if self.oauth is not None:
+            with contextlib.suppress(Exception):
+                self.oauth.stop()
         with contextlib.suppress(Exception):
             self.cognito.stop()
         if self.dynamodb is not None:
@@ -130,9 +144,16 @@ def start_stack(
         started.append(cognito.stop)
         for user, groups in DEMO_USERS.items():
             cognito.create_user(user, DEMO_PASSWORD, groups)
+        machine = cognito.create_machine_client(
+            MACHINE_CLIENT, MACHINE_RESOURCE_SERVER, MACHINE_SCOPES
+        )
+        oauth = LocalTokenEndpoint(cognito)
+        oauth.start()
+        started.append(oauth.stop)
 
         env = {
             **cognito.settings_env(),
+            "AUTHZ_CLIENT_IDS": f"{cognito.client_id},{machine[0]}",
             "AUTHZ_TABLE": table,
             "AUTHZ_DYNAMODB_ENDPOINT": dynamodb_endpoint,
             "AUTHZ_EPOCH_CHECK_SECONDS": str(epoch_check_seconds),
@@ -184,7 +205,16 @@ def start_stack(
         gateway_box.append(gateway)
         base_url = gateway.start(port)
         started.append(gateway.stop)
-        stack = DevStack(settings, dynamodb, cognito, gateway, base_url, synced=len(tree.policies))
+        stack = DevStack(
+            settings,
+            dynamodb,
+            cognito,
+            gateway,
+            base_url,
+            oauth=oauth,
+            machine_client=machine,
+            synced=len(tree.policies),
+        )
         stack.tokens = {user: stack.token_for(user) for user in DEMO_USERS}
         return stack
     except BaseException:
@@ -202,7 +232,7 @@ _EDIT = {
             {
                 "Effect": "Allow",
                 "Action": "execute-api:Invoke",
-                "Resource": "arn:aws:execute-api:*:*:*/*/*/orders*",
+                "Resource": ["execute-api:/*/*/orders", "execute-api:/*/*/orders/*"],
             }
         ],
     },
@@ -212,6 +242,52 @@ _SIMULATE = {
     "principal": {"groups": ["writers", "interns"]},
     "request": {"method": "DELETE", "path": "/orders/42"},
 }
+
+
+ENV_FILE = ".authz-dev.env"
+
+
+def dev_env(stack: DevStack) -> dict[str, str]:
+    """Every variable the ``authz`` CLI needs to talk to this stack, and ``authz dev token``'s."""
+    cognito = stack.cognito
+    return {
+        "AWS_REGION": stack.settings.region,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",  # DynamoDB Local and moto accept any
+        "AUTHZ_TABLE": stack.settings.table,
+        "AUTHZ_DYNAMODB_ENDPOINT": stack.settings.dynamodb_endpoint or "",
+        "AUTHZ_USER_POOL_ID": cognito.pool_id,
+        "AUTHZ_CLIENT_IDS": f"{cognito.client_id},{stack.machine_client[0]}",
+        "AUTHZ_JWKS_URL": cognito.jwks_url,
+        # CLI writes flush the local stage like admin API writes: through
+        # FlushStageAuthorizersCache, which the local gateway answers too.
+        "AUTHZ_STAGE_FLUSH": f"{API_ID}/{STAGE}",
+        "AUTHZ_EPOCH_CHECK_SECONDS": f"{stack.settings.epoch_check_seconds:g}",
+        "AUTHZ_RESULT_TTL_SECONDS": str(stack.settings.result_ttl_seconds),
+        "AWS_ENDPOINT_URL_API_GATEWAY": stack.base_url.removesuffix(f"/{STAGE}"),
+        "AUTHZ_DEV_URL": stack.base_url,
+        "AUTHZ_DEV_COGNITO_ENDPOINT": cognito.endpoint,
+        "AUTHZ_DEV_CLIENT_ID": cognito.client_id,
+        "AUTHZ_DEV_TOKEN_URL": stack.oauth.url if stack.oauth is not None else "",
+        "AUTHZ_DEV_M2M_CLIENT_ID": stack.machine_client[0],
+        "AUTHZ_DEV_M2M_CLIENT_SECRET": stack.machine_client[1],
+    }
+
+
+def env_block(env: Mapping[str, str]) -> str:
+    """``export NAME=value`` lines a POSIX shell can ``source``."""
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+
+
+def authz_command() -> str:
+    """How to call ``authz`` from the printed lines: by name when it is on PATH, else by path."""
+    here = Path(sys.executable).with_name("authz")
+    on_path = shutil.which("authz")
+    if on_path is not None and Path(on_path).resolve() == here.resolve():
+        return "authz"
+    with contextlib.suppress(ValueError):
+        return str(here.relative_to(Path.cwd()))
+    return str(here)
 
 
 def describe(stack: DevStack) -> str:
@@ -225,15 +301,31 @@ def describe(stack: DevStack) -> str:
         f"  admin API            {url}/policies   (OpenAPI: {url}/openapi.json)",
         f"  DynamoDB Local       {stack.settings.dynamodb_endpoint}   table {stack.settings.table}",
         f"  Cognito (moto)       {stack.cognito.endpoint}   pool {stack.cognito.pool_id}",
+        f"  OAuth2 token URL     {dev_env(stack)['AUTHZ_DEV_TOKEN_URL']}   (client credentials)",
         f"  policies synced      {stack.synced}",
         "",
         "Demo users (password: " + DEMO_PASSWORD + "):",
     ]
     for user, groups in DEMO_USERS.items():
         lines.append(f"  {user:<7} groups: {', '.join(groups) or '(none)'}")
-    lines += ["", "Paste these into a shell to get their access tokens:", ""]
+    scopes = " ".join(f"{MACHINE_RESOURCE_SERVER}/{s}" for s in MACHINE_SCOPES)
+    lines += [
+        f"  {MACHINE_CLIENT} (app client, client-credentials grant)  scopes: {scopes}",
+        "",
+        f"For the authz CLI in another shell: `source {ENV_FILE}` (written now), or paste:",
+        "",
+        env_block(dev_env(stack)).rstrip("\n"),
+        "",
+        f"Access tokens (valid {TOKEN_LIFETIME_SECONDS // 60} minutes; "
+        f"`{authz_command()} dev token USER` prints a fresh one):",
+        "",
+    ]
     for user in DEMO_USERS:
         lines.append(f"export {user.upper()}_TOKEN='{stack.tokens[user]}'")
+    lines.append(
+        f"export SERVICE_TOKEN=$({authz_command()} dev token --client)"
+        "   # orders-service, orders/read"
+    )
     lines += [
         "",
         "Then try:",
@@ -249,6 +341,11 @@ def describe(stack: DevStack) -> str:
         "# signed in, no groups: the default policy allows GET /health (200) and little else",
         f'curl -i -H "Authorization: Bearer $GUEST_TOKEN" {url}/health',
         f'curl -i -H "Authorization: Bearer $GUEST_TOKEN" {url}/orders/42',
+        "# a machine-to-machine token: the orders/read scope may GET orders (200)",
+        f'curl -i -H "Authorization: Bearer $SERVICE_TOKEN" {url}/orders/42',
+        "# ... which is what the client-credentials grant gives any OAuth2 client:",
+        'curl -s -u "$AUTHZ_DEV_M2M_CLIENT_ID:$AUTHZ_DEV_M2M_CLIENT_SECRET" '
+        "-d grant_type=client_credentials -d scope=orders/read $AUTHZ_DEV_TOKEN_URL",
         "# admin: list policies, then let readers DELETE orders too",
         f'curl -s -H "Authorization: Bearer $ADMIN_TOKEN" {url}/policies',
         f"curl -i -X PUT {_ADMIN_JSON} -d {shlex.quote(json.dumps(_EDIT))} \\",
@@ -270,5 +367,12 @@ def as_json(stack: DevStack) -> dict[str, Any]:
         "cognito_endpoint": stack.cognito.endpoint,
         "user_pool_id": stack.cognito.pool_id,
         "client_id": stack.cognito.client_id,
+        "token_url": stack.oauth.url if stack.oauth is not None else None,
+        "machine_client": {
+            "name": MACHINE_CLIENT,
+            "client_id": stack.machine_client[0],
+            "client_secret": stack.machine_client[1],
+        },
+        "env": dev_env(stack),
         "users": {u: {"groups": list(g), "token": stack.tokens[u]} for u, g in DEMO_USERS.items()},
     }

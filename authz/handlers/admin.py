@@ -2,7 +2,7 @@
 
 A REST API on Powertools' ``APIGatewayRestResolver`` with request
 validation; its pydantic models (``admin_models``) are also the OpenAPI
-document served at ``GET /openapi.json``. Routes (DESIGN.md section 8)::
+document served at ``GET /openapi.json``. Routes::
 
     GET    /policies?kind=&limit=&next=       list (summaries), paginated
     GET    /policies/{kind}/{name}            one policy; ETag: "<version>"
@@ -48,6 +48,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 from authz.errors import AuthzError, NotFoundError, PolicyValidationError, TokenSettingsError
 from authz.handlers.admin_errors import ApiError, from_authz_error, from_validation_errors
 from authz.handlers.admin_freshness import Flusher, boto3_flusher, freshness_after_write
+from authz.handlers.admin_guard import guard_write, warnings_out
 from authz.handlers.admin_http import (
     MAX_BODY_BYTES,
     Caller,
@@ -77,6 +78,7 @@ from authz.handlers.admin_ops import (
     summary,
 )
 from authz.handlers.admin_simulate import ApiIdentity, simulate_request
+from authz.lockout import routes_from_openapi
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
 from authz.policy.token_settings import TokenSettings
@@ -90,14 +92,26 @@ logger = logging.getLogger(__name__)
 
 API_TITLE = "authz admin API"
 API_VERSION = "1"
+# OpenAPI descriptions are Markdown (CommonMark), so not the module's reST docstring.
+API_DESCRIPTION = (
+    "Edit authz policies at run time: list, read, create or replace, delete, audit "
+    "history and simulate. Every write is validated, conditional on `If-Match` / "
+    "`If-None-Match`, recorded in the history, and answers when it becomes visible "
+    "(`freshness`)."
+)
 
 KindParam = Literal["group", "scope", "default"]
+_FORCE = (
+    "write even though a member of only the admin group would lose admin routes "
+    "(recorded in the history)"
+)
 _ERRORS = {
     400: "invalid request: bad JSON, unknown fields, invalid document (with JSON paths)",
     403: "the caller is not in the admin group",
     404: "no such policy or route",
     405: "the path exists but not with this method",
-    409: "If-None-Match: * and the policy already exists",
+    409: "If-None-Match: * and the policy already exists, or would_lock_out: the write "
+    "would lock the admin group out of this API (override with ?force=true)",
     412: "If-Match does not match the current version (or the policy does not exist)",
     413: "body over the limit, or the item would exceed DynamoDB's 400 KB",
     415: "the body is not JSON",
@@ -220,6 +234,21 @@ def _register_routes(app: _Resolver, deps: _Deps) -> None:  # one route each
         found: Caller = app.context["caller"]
         return found
 
+    generated: list[dict[str, Any]] = []
+
+    def openapi_once() -> dict[str, Any]:
+        # Generated once per container: the routes never change after start-up.
+        if not generated:
+            generated.append(openapi_document(app))
+        return generated[0]
+
+    def guard(selector: Selector, after: PolicyDocument | None, force: bool) -> bool:
+        routes = routes_from_openapi(openapi_once(), deps.settings.admin_group)
+        api: ApiIdentity = app.context["api"]
+        return guard_write(
+            deps.repository, deps.settings, selector, after, routes=routes, api=api, force=force
+        )
+
     @app.get(
         "/policies",
         summary="List policies",
@@ -253,16 +282,18 @@ def _register_routes(app: _Resolver, deps: _Deps) -> None:  # one route each
             },
         },
     )
-    def put_policy(
+    def put_policy(  # noqa: PLR0917  # one parameter per request field, as Powertools binds them
         kind: KindParam,
         name: str,
         body: Annotated[PutPolicyBody, Body()],
         if_match: Annotated[str | None, Header(alias="If-Match")] = None,
         if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+        force: Annotated[bool, Query(description=_FORCE)] = False,
     ) -> Response[WriteOut]:
         selector = _selector(kind, name)
         pre = parse_preconditions(if_match, if_none_match)
         document, token = _validated(selector, body)
+        forced = guard(selector, document, force)
         result = conditional_put(
             deps.repository,
             selector,
@@ -271,6 +302,7 @@ def _register_routes(app: _Resolver, deps: _Deps) -> None:  # one route each
             description=body.description,
             token=token,
             pre=pre,
+            forced=forced,
         )
         record = result.record
         if record is None:  # the protocol promises a record after a put
@@ -284,6 +316,7 @@ def _register_routes(app: _Resolver, deps: _Deps) -> None:  # one route each
             freshness=freshness_after_write(
                 result.epoch, deps.settings, deps.flusher, deps.clock, deps.sleep
             ),
+            warnings=warnings_out(document),
         )
         headers = {"ETag": etag(record.version)}
         if created:
@@ -293,16 +326,20 @@ def _register_routes(app: _Resolver, deps: _Deps) -> None:  # one route each
     @app.delete(
         "/policies/<kind>/<name>",
         summary="Delete a policy",
-        responses=_responses(200, DeleteResult, "deleted", 404, 412),
+        responses=_responses(200, DeleteResult, "deleted", 404, 409, 412),
     )
     def delete_policy(
         kind: KindParam,
         name: str,
         if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+        force: Annotated[bool, Query(description=_FORCE)] = False,
     ) -> Response[DeleteResult]:
         selector = _selector(kind, name)
         pre = parse_preconditions(if_match, None, allow_create_only=False)
-        result = conditional_delete(deps.repository, selector, actor=caller().identity, pre=pre)
+        forced = guard(selector, None, force)
+        result = conditional_delete(
+            deps.repository, selector, actor=caller().identity, pre=pre, forced=forced
+        )
         deleted: int | None
         if pre.versions is not None and len(pre.versions) == 1:
             (deleted,) = pre.versions
@@ -352,14 +389,9 @@ def _register_routes(app: _Resolver, deps: _Deps) -> None:  # one route each
         identity: ApiIdentity = app.context["api"]
         return _json(200, simulate_request(body, deps=deps, api=identity))
 
-    generated: list[dict[str, Any]] = []
-
     @app.get("/openapi.json", summary="This API's OpenAPI document")
     def openapi() -> dict[str, Any]:
-        # Generated once per container: the routes never change after start-up.
-        if not generated:
-            generated.append(openapi_document(app))
-        return generated[0]
+        return openapi_once()
 
 
 def _deleted_version(deps: _Deps, selector: Selector) -> int | None:
@@ -380,7 +412,7 @@ def openapi_document(app: APIGatewayRestResolver) -> dict[str, Any]:
     raw = app.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,
-        description=(__doc__ or "").split("\n\n", 1)[0],
+        description=API_DESCRIPTION,
         security_schemes={"cognito": HTTPBearer(bearerFormat="JWT")},
         security=[{"cognito": []}],
     )

@@ -23,6 +23,7 @@ from authz.errors import (
     ConflictError,
     CursorError,
     ItemTooLargeError,
+    KeySetUnavailableError,
     NotFoundError,
     PolicyValidationError,
     SelectorError,
@@ -139,6 +140,14 @@ def from_authz_error(exc: AuthzError) -> ApiError:
     if isinstance(exc, ItemTooLargeError):
         return ApiError(
             413, "item_too_large", "the policy item would exceed DynamoDB's 400 KB item limit"
+        )
+    if isinstance(exc, KeySetUnavailableError):
+        # The token may well be good: its pool's keys could not be fetched.
+        logger.error("token keys unavailable in the admin API", exc_info=exc)
+        return ApiError(
+            503,
+            "keys_unavailable",
+            f"the token's signing keys could not be fetched, so it cannot be judged now: {exc}",
         )
     if isinstance(exc, StoreUnavailableError):
         # A timeout can hide a committed write, so "nothing changed" would be a lie.

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from authz.handlers.admin_errors import ApiError
+from authz.json_depth import MAX_JSON_DEPTH, too_deep
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -61,13 +62,23 @@ class Caller:
 
 
 def _groups(raw: object) -> tuple[str, ...]:
-    # The authorizer context is flat strings: groups arrive comma-joined. A
-    # list is accepted too (a context built by hand or by a test harness).
+    """The caller's groups from the authorizer context, read exactly or not at all.
+
+    The authorizer sends ``groups`` as a JSON array serialised as a string
+    (``["readers","ops,authz-admins"]``): group names may hold commas, so no
+    other spelling is unambiguous. Anything else, a comma-joined string
+    included, is no groups (403); never a guess. A list of strings is read as
+    is (a context built in-process; API Gateway delivers only strings).
+    """
+    names = raw
     if isinstance(raw, str):
-        return tuple(g.strip() for g in raw.split(",") if g.strip())
-    if isinstance(raw, list):
-        return tuple(g for g in raw if isinstance(g, str))
-    return ()
+        try:
+            names = json.loads(raw)
+        except (ValueError, RecursionError):
+            return ()
+    if not isinstance(names, list) or not all(isinstance(g, str) for g in names):
+        return ()
+    return tuple(names)
 
 
 def authorize_caller(event: Mapping[str, Any], admin_group: str) -> Caller:
@@ -78,7 +89,8 @@ def authorize_caller(event: Mapping[str, Any], admin_group: str) -> Caller:
         raise ApiError(
             403, "forbidden", "no authorizer context: the admin API needs a signed-in admin"
         )
-    if admin_group not in _groups(authorizer.get("groups")):
+    groups = _groups(authorizer.get("groups"))
+    if admin_group not in groups:
         raise ApiError(403, "forbidden", f"the caller is not in the admin group {admin_group!r}")
     for key in ("username", "sub", "principalId"):
         value = authorizer.get(key)
@@ -86,7 +98,7 @@ def authorize_caller(event: Mapping[str, Any], admin_group: str) -> Caller:
             if _has_surrogate(value):
                 # Could never be written to history; and our authorizer never sends one.
                 raise ApiError(403, "forbidden", f"the authorizer context's {key} is not valid")
-            return Caller(value.strip(), _groups(authorizer.get("groups")))
+            return Caller(value.strip(), groups)
     raise ApiError(403, "forbidden", "the authorizer context names no caller to record")
 
 
@@ -143,7 +155,8 @@ def _text_body(event: Mapping[str, Any]) -> str | None:
     """The body as text, decoded from base64 when flagged; 400 when it is not UTF-8.
 
     Text with a lone surrogate (raw, or as a JSON ``\\ud800`` escape) is refused
-    here: it parses, but nothing can store or return it as UTF-8 later.
+    here: it parses, but nothing can store or return it as UTF-8 later. So is
+    JSON nested deeper than ``MAX_JSON_DEPTH``, which would exhaust the stack.
     """
     body = event.get("body")
     if body is None:
@@ -157,6 +170,11 @@ def _text_body(event: Mapping[str, Any]) -> str | None:
             raise ApiError(400, "invalid_body", "the request body is not UTF-8 text") from None
     if _has_surrogate(body):
         raise ApiError(400, "invalid_body", "the request body is not valid Unicode")
+    if too_deep(body):
+        # Before any parse: json.loads and every walk of its result recurse per level.
+        raise ApiError(
+            400, "invalid_body", f"the request body nests deeper than {MAX_JSON_DEPTH} levels"
+        )
     if _SURROGATE_ESCAPE.search(body):
         try:
             parsed = json.loads(body)

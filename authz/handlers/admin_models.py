@@ -29,6 +29,7 @@ __all__ = [
     "PolicyOut",
     "PolicyPage",
     "PolicySummary",
+    "PolicyWarningOut",
     "PrincipalIn",
     "PutPolicyBody",
     "RequestIn",
@@ -49,7 +50,7 @@ _EXAMPLE_DOCUMENT: dict[str, Any] = {
             "Sid": "ReadOrders",
             "Effect": "Allow",
             "Action": "execute-api:Invoke",
-            "Resource": ["arn:aws:execute-api:*:*:*/*/GET/orders/*"],
+            "Resource": ["execute-api:/*/GET/orders", "execute-api:/*/GET/orders/*"],
         }
     ],
 }
@@ -136,6 +137,10 @@ class HistoryItem(_Out):
     description: str
     document: dict[str, Any]
     token: dict[str, Any] | None = None
+    forced: bool = Field(
+        default=False,
+        description="true when the write was forced (?force=true) past the lock-out guard",
+    )
 
 
 class HistoryPage(_Out):
@@ -162,12 +167,28 @@ class Freshness(_Out):
     flush_errors: list[FlushError]
 
 
+class PolicyWarningOut(_Out):
+    path: str = Field(
+        description="JSON path of the resource, e.g. document.Statement[0].Resource[0]"
+    )
+    message: str
+    request: str = Field(
+        description="a request the resource allows although its text suggests it does not, "
+        "e.g. DELETE /GET/orders/1"
+    )
+
+
 class WriteOut(_Out):
     action: Literal["created", "updated"]
     version: int
     epoch: int
     policy: PolicyOut
     freshness: Freshness
+    warnings: list[PolicyWarningOut] = Field(
+        default_factory=list,
+        description="Allow resources whose API id, stage or method * also matches '/'; "
+        "the write was applied anyway",
+    )
 
 
 class DeleteResult(_Out):

@@ -17,7 +17,8 @@ request never leaves a partial write behind.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from authz.errors import ConflictError, NotFoundError
@@ -26,7 +27,13 @@ from authz.handlers.admin_http import Preconditions, etag
 from authz.handlers.admin_models import HistoryItem, PolicyOut, PolicySummary
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
-from authz.store.types import HistoryEntry, PolicyRecord, PolicyRepository, WriteResult
+from authz.store.types import (
+    HistoryEntry,
+    PolicyRecord,
+    PolicyRepository,
+    WriteResult,
+    forced_writer,
+)
 
 __all__ = ["conditional_delete", "conditional_put", "history_item", "policy_out", "summary"]
 
@@ -78,7 +85,29 @@ def history_item(entry: HistoryEntry) -> HistoryItem:
         description=entry.description,
         document=_plain(entry.document) or {},
         token=_plain(entry.token) or None,
+        forced=entry.forced,
     )
+
+
+def _writers(
+    repository: PolicyRepository, forced: bool
+) -> tuple[Callable[..., WriteResult], Callable[..., WriteResult]]:
+    """``put`` and ``delete``, marking history entries as forced when ``forced``.
+
+    A store that cannot record the override refuses it: a forced write that
+    leaves no trace is exactly what the history is there to prevent.
+    """
+    if not forced:
+        return repository.put, repository.delete
+    writer = forced_writer(repository)
+    if writer is None:
+        raise ApiError(
+            409,
+            "would_lock_out",
+            "this write would lock the admin group out, and this store cannot record "
+            "a forced write",
+        )
+    return partial(writer.put, forced=True), partial(writer.delete, forced=True)
 
 
 def _missing(selector: Selector) -> ApiError:
@@ -115,9 +144,13 @@ def conditional_put(
     description: str,
     token: Mapping[str, Any] | None,
     pre: Preconditions,
+    forced: bool = False,
 ) -> WriteResult:
+    """``forced``: the lock-out guard was overridden; the history entry says so."""
+    write, _ = _writers(repository, forced)
+
     def put(expected: int | None = None, create_only: bool = False) -> WriteResult:
-        return repository.put(
+        return write(
             selector,
             document,
             actor=actor,
@@ -153,21 +186,27 @@ def conditional_put(
 
 
 def conditional_delete(
-    repository: PolicyRepository, selector: Selector, *, actor: str, pre: Preconditions
+    repository: PolicyRepository,
+    selector: Selector,
+    *,
+    actor: str,
+    pre: Preconditions,
+    forced: bool = False,
 ) -> WriteResult:
+    _, delete = _writers(repository, forced)
     if pre.versions is None:
-        return repository.delete(selector, actor=actor)
+        return delete(selector, actor=actor)
     if len(pre.versions) == 1:
         (version,) = pre.versions
         try:
-            return repository.delete(selector, actor=actor, expected_version=version)
+            return delete(selector, actor=actor, expected_version=version)
         except NotFoundError:
             raise _missing(selector) from None
     attempts = _ANY_VERSION_ATTEMPTS if pre.any_version else 1
     for attempt in range(attempts):
         current = _current_matching(repository, selector, pre.versions)
         try:
-            return repository.delete(selector, actor=actor, expected_version=current)
+            return delete(selector, actor=actor, expected_version=current)
         except NotFoundError:
             raise _missing(selector) from None
         except ConflictError:

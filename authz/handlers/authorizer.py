@@ -35,13 +35,16 @@ stored policy whose resources span APIs and stages or use ``?``; and its
 module pulls in every Powertools event class (~95 ms of cold start). The
 tests pin that the simple response equals ``APIGatewayAuthorizerResponseV2``'s.
 
-Failures (DESIGN.md section 10), each written as one decision line:
+Failures, each written as one decision line (README, "How a request is decided"):
 
 * no token, or any ``TokenError``: ``raise Exception("Unauthorized")``
   (API Gateway answers 401); a simple response is ``isAuthorized: false``.
 * ``StoreError`` with no usable cached policy: ``AuthorizerUnavailable``
   (API Gateway answers 500 and does not cache it). Never a Deny, which API
   Gateway would cache, and never an Allow.
+* ``KeySetUnavailableError`` (no held key has the token's kid and the JWKS
+  could not be fetched): ``AuthorizerUnavailable`` too. A 401 would tell
+  clients a good token is bad, and they would sign their users out.
 * ``PolicyTooLargeError``: ``AuthorizerError`` (500), logged with the
   principal's selectors.
 * anything else, including an event of unknown shape: ``AuthorizerError``
@@ -57,12 +60,14 @@ and Powertools are imported when first needed.
 from __future__ import annotations
 
 import gc
+import json
 import threading
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from authz.errors import PolicyTooLargeError, StoreError, TokenError
+from authz.errors import KeySetUnavailableError, PolicyTooLargeError, StoreError, TokenError
 from authz.handlers.observability import DecisionRecord, Telemetry
 
 if TYPE_CHECKING:
@@ -75,6 +80,7 @@ __all__ = [
     "AuthorizerError",
     "AuthorizerUnavailable",
     "build",
+    "encode_names",
     "extract",
     "handler",
     "install",
@@ -88,7 +94,8 @@ class AuthorizerError(RuntimeError):
 
 
 class AuthorizerUnavailable(AuthorizerError):
-    """DynamoDB failed and no cached policy was fresh enough to serve."""
+    """A dependency is down: DynamoDB failed and no cached policy was fresh enough to
+    serve, or the JWKS could not be fetched and no held key has the token's kid."""
 
 
 class UnsupportedEvent(ValueError):
@@ -171,16 +178,30 @@ def extract(event: object, sources: tuple[TokenSource, ...]) -> tuple[str, str |
 # -- responses ----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def encode_names(names: tuple[str, ...]) -> str:
+    """A list of group or scope names as one context string: a compact JSON array.
+
+    Cognito allows commas (and spaces, quotes) in group names, so a joined
+    string is ambiguous: ``support`` + ``ops,authz-admins`` would read as
+    three groups. A JSON array is exact, and a reader still splitting on
+    commas sees ``["support"`` and never a real group name: it fails closed.
+    Memoised because the same few group sets come back on every request.
+    """
+    return json.dumps(list(names), separators=(",", ":"))
+
+
 def context_of(outcome: Outcome) -> dict[str, str | int | bool]:
-    """The flat context API Gateway passes to the backend (strings and numbers only)."""
+    """The flat context API Gateway passes to the backend (strings and numbers only);
+    ``groups`` and ``scopes`` are JSON arrays serialised as strings."""
     p = outcome.principal
     ctx: dict[str, str | int | bool] = {"sub": p.sub, "token_use": p.token_use}
     if p.username is not None:
         ctx["username"] = p.username
     if p.client_id is not None:
         ctx["client_id"] = p.client_id
-    ctx["groups"] = ",".join(p.groups)
-    ctx["scopes"] = " ".join(p.scopes)
+    ctx["groups"] = encode_names(p.groups)
+    ctx["scopes"] = encode_names(p.scopes)
     if outcome.epoch is not None:
         ctx["epoch"] = outcome.epoch
     return ctx
@@ -236,15 +257,14 @@ class AuthorizerApp:
                 outcome = self._authorize(token, arn)
             except TokenError as exc:
                 failure = type(exc).__name__
+            except KeySetUnavailableError as exc:
+                # Like a store outage: the token may be good, so never a 401 (clients
+                # would discard it and sign the user out); a 500 is not cached.
+                message = "signing keys unavailable: no held key for the token's kid"
+                self._unavailable(message, exc, kind, started, request_id, keys=True)
             except StoreError as exc:
-                telemetry.logger.error(
-                    "policy store unavailable and no cached policy to serve",
-                    extra={"error": f"{type(exc).__name__}: {exc}"},
-                )
-                self._record(
-                    "error", kind, started, request_id, store_error=True, reason=type(exc).__name__
-                )
-                raise AuthorizerUnavailable("authorizer unavailable") from None
+                message = "policy store unavailable and no cached policy to serve"
+                self._unavailable(message, exc, kind, started, request_id, keys=False)
             except PolicyTooLargeError as exc:
                 selectors = [str(s) for s in exc.selectors]
                 telemetry.logger.error(
@@ -301,6 +321,29 @@ class AuthorizerApp:
         )
         return response
 
+    def _unavailable(
+        self,
+        message: str,
+        exc: Exception,
+        kind: str,
+        started: float,
+        request_id: str | None,
+        *,
+        keys: bool,
+    ) -> NoReturn:
+        """Log and record a dependency outage, then answer 500 (never cached)."""
+        self.telemetry.logger.error(message, extra={"error": f"{type(exc).__name__}: {exc}"})
+        self._record(
+            "error",
+            kind,
+            started,
+            request_id,
+            store_error=not keys,
+            keys_unavailable=keys,
+            reason=type(exc).__name__,
+        )
+        raise AuthorizerUnavailable("authorizer unavailable") from None
+
     def _authorize(self, token: str, arn: str) -> Outcome:
         tracer = self.telemetry.tracer
         if tracer is None:
@@ -321,6 +364,7 @@ class AuthorizerApp:
         reason: str | None = None,
         store_error: bool = False,
         too_large: bool = False,
+        keys_unavailable: bool = False,
         selectors: tuple[str, ...] | None = None,
     ) -> None:
         self.telemetry.decision(
@@ -332,6 +376,7 @@ class AuthorizerApp:
                 selectors=selectors,
                 store_error=store_error,
                 too_large=too_large,
+                keys_unavailable=keys_unavailable,
                 jwks_fetches=self._fetches(),
                 reason=reason,
             )

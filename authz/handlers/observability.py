@@ -57,6 +57,7 @@ _METRICS: tuple[tuple[str, str], ...] = (
     ("StaleServed", "Count"),
     ("StoreErrors", "Count"),
     ("PolicyTooLarge", "Count"),
+    ("KeysUnavailable", "Count"),
     ("JwksFetches", "Count"),
     ("PolicyBytes", "Bytes"),
     ("Latency", "Microseconds"),
@@ -87,6 +88,7 @@ class DecisionRecord:
     __slots__ = (
         "epoch",
         "jwks_fetches",
+        "keys_unavailable",
         "kind",
         "latency_us",
         "outcome",
@@ -118,6 +120,7 @@ class DecisionRecord:
         policy_bytes: int = 0,
         store_error: bool = False,
         too_large: bool = False,
+        keys_unavailable: bool = False,
         jwks_fetches: int = 0,
         reason: str | None = None,
     ) -> None:
@@ -134,6 +137,7 @@ class DecisionRecord:
         self.policy_bytes = policy_bytes
         self.store_error = store_error
         self.too_large = too_large
+        self.keys_unavailable = keys_unavailable
         self.jwks_fetches = jwks_fetches
         self.reason = reason
 
@@ -230,6 +234,7 @@ class Telemetry:
             r.stale,
             r.store_error,
             r.too_large,
+            r.keys_unavailable,
         )
         parts = self._parts.get(flags)
         if parts is None:
@@ -247,7 +252,7 @@ class Telemetry:
     def _parts_of(self, flags: tuple[Any, ...]) -> tuple[str, str, str, str, str]:
         """The text between a line's variable values for one combination of its
         flags: formatting a dozen values per line instead of some thirty."""
-        outcome, kind, cold, token_hit, policy_hit, stale, store_error, too_large = flags
+        outcome, kind, cold, token_hit, policy_hit, stale, store_error, too_large, no_keys = flags
         th = 1 if token_hit else 0
         ph = 1 if policy_hit else 0
         parts = (
@@ -261,7 +266,8 @@ class Telemetry:
             f',"Decisions":1,"TokenCacheHits":{th},"TokenCacheMisses":{1 - th},'
             f'"PolicyCacheHits":{ph},"PolicyCacheMisses":{1 - ph},'
             f'"StaleServed":{1 if stale else 0},"StoreErrors":{1 if store_error else 0},'
-            f'"PolicyTooLarge":{1 if too_large else 0},"JwksFetches":',
+            f'"PolicyTooLarge":{1 if too_large else 0},'
+            f'"KeysUnavailable":{1 if no_keys else 0},"JwksFetches":',
         )
         if len(self._parts) >= 256:  # kinds come from a short list; bounded all the same
             self._parts.clear()

@@ -29,9 +29,10 @@ Failure: when DynamoDB cannot answer the trigger raises, so Cognito refuses
 the sign-in ("PreTokenGeneration failed with error ...") rather than issuing
 tokens without the scopes and claims the user should have. The raised
 message is generic because Cognito shows it to the client; the details go to
-the log. Stored settings are validated again at read time: a reserved claim
-or a malformed value that reached the table around the admin API is dropped
-and logged, never emitted.
+the log. Stored settings are validated again at read time: a reserved or
+identity claim (``email``, ``custom:*``, ``Sub`` ...), a Cognito-managed
+scope or a malformed value that reached the table around the admin API, or
+before the current rules, is dropped and logged, never emitted.
 """
 
 from __future__ import annotations

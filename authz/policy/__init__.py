@@ -1,6 +1,7 @@
 """The pure policy engine: document model, validation, evaluation, merge,
-compaction, policy variables and explain. Standard library only, so importing
-it stays cheap on the authorizer's cold start."""
+compaction, policy variables, per-API shorthand expansion and explain.
+Standard library only, so importing it stays cheap on the authorizer's cold
+start."""
 
 from authz.errors import PolicyTooLargeError, PolicyValidationError
 from authz.policy.arn import MethodArn, method_arn, parse_method_arn
@@ -14,14 +15,17 @@ from authz.policy.evaluate import (
     compile_policy,
     evaluate,
 )
+from authz.policy.expand import expand
 from authz.policy.explain import ExplainedMatch, Explanation, explain
 from authz.policy.selector import DEFAULT, Selector, selectors_for
+from authz.policy.shorthand import ApiStage, api_stage, api_stage_key, is_shorthand
 from authz.policy.substitute import substitute
 
 __all__ = [
     "DEFAULT",
     "IMPLICIT_DENY",
     "VERSION",
+    "ApiStage",
     "CompiledPolicy",
     "Decision",
     "ExplainedMatch",
@@ -33,10 +37,14 @@ __all__ = [
     "PolicyValidationError",
     "Selector",
     "Statement",
+    "api_stage",
+    "api_stage_key",
     "compact",
     "compile_policy",
     "evaluate",
+    "expand",
     "explain",
+    "is_shorthand",
     "json_size",
     "merge",
     "method_arn",

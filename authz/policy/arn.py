@@ -2,7 +2,8 @@
 
 ``arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}``
 
-A Resource pattern is ``*`` or such an ARN in which ``*``/``?`` may stand
+A Resource pattern is ``*``, the shorthand ``execute-api:/{stage}/{VERB}/{path}``
+(checked and expanded by ``authz.policy.shorthand``), or such an ARN in which ``*``/``?`` may stand
 inside any part after the service, and in which a part ending in ``*`` may end
 the ARN (``arn:aws:execute-api:*:*:*`` or ``...:abc123/*``) because that ``*``
 already covers everything after it. Each part is checked on its own so a
@@ -19,16 +20,22 @@ from authz.policy.variables import scan
 __all__ = [
     "MAX_RESOURCE_LENGTH",
     "PARTITIONS",
+    "SHORTHAND",
     "VERBS",
     "MethodArn",
     "check_resource",
     "method_arn",
     "parse_method_arn",
+    "path_problems",
+    "stage_problem",
+    "verb_problem",
 ]
 
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 MAX_RESOURCE_LENGTH = 512
+# The prefix of the per-API resource shorthand (see ``authz.policy.shorthand``).
+SHORTHAND = "execute-api:/"
 
 _SHAPE = "arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}"
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
@@ -76,13 +83,13 @@ def _api_problem(part: str) -> str | None:
     return None
 
 
-def _stage_problem(part: str) -> str | None:
+def stage_problem(part: str) -> str | None:
     if not _STAGE.fullmatch(part):
         return f"stage {part!r} must be letters, digits, - and _ (or $default), or *"
     return None
 
 
-def _verb_problem(part: str) -> str | None:
+def verb_problem(part: str) -> str | None:
     if part == "*" or part in VERBS:
         return None
     if part.upper() in VERBS:
@@ -94,25 +101,51 @@ def _verb_problem(part: str) -> str | None:
     return None
 
 
-def _path_problems(part: str) -> list[str]:
+def path_problems(part: str) -> list[str]:
+    """Problems of the path part of a Resource (full ARN or shorthand)."""
     problems: list[str] = []
     if not _PATH.fullmatch(part):
         problems.append("the path may not contain spaces or control characters")
-    problems.extend(scan(part)[1])
+    spans, errors = scan(part)
+    problems.extend(errors)
+    if not errors and _template(part, spans):
+        # A methodArn carries the concrete path, so a route template never
+        # matches: as an Allow it grants nothing, as a Deny it protects nothing.
+        problems.append(
+            "route templates such as {id} or {proxy+} never match: requests carry "
+            "concrete paths; write * for a path segment (e.g. /orders/* for /orders/{id})"
+        )
     return problems
+
+
+def _template(part: str, spans: list[tuple[int, int, str]]) -> bool:
+    """Is there a ``{`` or ``}`` outside the policy variables (``${sub}``)?"""
+    pos = 0
+    for start, end, _ in spans:
+        if "{" in part[pos:start] or "}" in part[pos:start]:
+            return True
+        pos = end
+    return "{" in part[pos:] or "}" in part[pos:]
 
 
 def check_resource(pattern: str) -> list[str]:
     """Every problem with one Resource pattern, as messages (empty when valid)."""
     if pattern == "*":
         return []
+    if pattern.startswith(SHORTHAND):
+        from authz.policy.shorthand import check_shorthand  # noqa: PLC0415  # it imports us
+
+        return check_shorthand(pattern)
     if not pattern:
         return [f"empty Resource; use * or an ARN like {_SHAPE}"]
     if len(pattern) > MAX_RESOURCE_LENGTH:
         return [f"Resource is {len(pattern)} characters; the limit is {MAX_RESOURCE_LENGTH}"]
     fields = pattern.split(":", 5)
     if fields[0] != "arn":
-        return [f"Resource must be * or an execute-api ARN like {_SHAPE}"]
+        return [
+            f"Resource must be * or an execute-api ARN like {_SHAPE}, "
+            f"or the shorthand {SHORTHAND}{{stage}}/{{VERB}}/{{path}}"
+        ]
     if len(fields) < 2 or fields[1] not in PARTITIONS:
         got = fields[1] if len(fields) > 1 else ""
         return [f"partition {got!r} must be one of {', '.join(PARTITIONS)}"]
@@ -126,7 +159,7 @@ def check_resource(pattern: str) -> list[str]:
     parts = fields[3:5]
     rest = fields[5].split("/", 3) if len(fields) == 6 else []
     parts += rest
-    checkers += [_api_problem, _stage_problem, _verb_problem]
+    checkers += [_api_problem, stage_problem, verb_problem]
     before_path = parts[:5]
     for part, check in zip(before_path, checkers, strict=False):
         if "${" in part:
@@ -138,7 +171,7 @@ def check_resource(pattern: str) -> list[str]:
     if not parts:
         problems.append(f"the ARN ends after the service: continue it as {_SHAPE}")
     elif len(parts) == 6:
-        problems.extend(_path_problems(parts[5]))
+        problems.extend(path_problems(parts[5]))
     elif not parts[-1].endswith("*"):
         last = names[len(parts) - 1]
         if len(parts) == 5:
@@ -195,7 +228,7 @@ def _concrete_problems(arn: MethodArn) -> list[str]:
             problems.append(f"{what} {value!r} may not contain wildcards in a request ARN")
     if not region or not _REGION.fullmatch(region):
         problems.append(f"region {region!r} is not a region name such as us-east-1")
-    for problem in (_account_problem(account), _api_problem(api_id), _stage_problem(stage)):
+    for problem in (_account_problem(account), _api_problem(api_id), stage_problem(stage)):
         if problem:
             problems.append(problem)
     if method not in VERBS:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from authz.errors import PolicyTooLargeError
 from authz.policy.document import INVOKE, Effect, PolicyDocument, Statement
+from authz.policy.shorthand import is_shorthand
 from authz.policy.variables import scan
 from authz.policy.wildcard import Cover, normalize
 
@@ -62,6 +63,14 @@ def _general(pattern: str) -> str:
     return "".join(out)
 
 
+def _comparable(pattern: str) -> bool:
+    # A shorthand's text is not what it matches (its stage and verb are one
+    # segment each, expanded per API), so textual coverage says nothing about
+    # it: shorthand resources are kept and cover nothing. Expanding first
+    # (``authz.policy.expand``) leaves only full ARNs to compare.
+    return "${" not in pattern and not is_shorthand(pattern)
+
+
 def _prune(candidates: list[str], covers: list[str]) -> list[str]:
     """Drop every candidate that a remaining candidate, or one of ``covers``, subsumes.
 
@@ -71,14 +80,17 @@ def _prune(candidates: list[str], covers: list[str]) -> list[str]:
     patterns go first, so of two equivalent spellings the shorter stays, and
     the sorted input makes the result independent of input order. Patterns
     with variables never cover others (their values are unknown here) but are
-    themselves covered through their most general reading.
+    themselves covered through their most general reading. Shorthand
+    resources are neither covered nor cover (see ``_comparable``).
     """
     present = sorted(set(candidates), key=lambda p: (len(p), p), reverse=True)
-    fixed = [Cover(c) for c in set(covers) if "${" not in c]
+    fixed = [Cover(c) for c in set(covers) if _comparable(c)]
     # Candidates still present that may cover others, by pattern.
-    coverers = {p: Cover(p) for p in present if "${" not in p}
+    coverers = {p: Cover(p) for p in present if _comparable(p)}
     remaining = set(present)
     for p in present:
+        if is_shorthand(p):
+            continue
         general = normalize(_general(p))
         if any(c.covers(general) for c in fixed) or any(
             k != p and c.covers(general) for k, c in coverers.items()

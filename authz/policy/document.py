@@ -11,12 +11,13 @@ instance in a slot that takes no part in equality or hashing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from authz.errors import PolicyValidationError
-from authz.policy.arn import check_resource
+from authz.policy.arn import SHORTHAND, check_resource
 from authz.policy.variables import scan
 
 __all__ = ["ACTIONS", "VERSION", "Effect", "PolicyDocument", "Statement"]
@@ -195,6 +196,16 @@ class PolicyDocument:
             self._cache["variables"] = found
         return found
 
+    @property
+    def shorthand(self) -> bool:
+        """Does any resource use ``execute-api:/...``? Such a document decides
+        per API and stage (``authz.policy.expand``), so callers key caches on those."""
+        found = self._cache.get("shorthand")
+        if found is None:
+            found = any(r.startswith(SHORTHAND) for s in self.statements for r in s.resources)
+            self._cache["shorthand"] = found
+        return bool(found)
+
 
 def _string_or_list(value: object, path: str, what: str, err: _Add) -> list[tuple[str, str]] | None:
     """(path, item) pairs of a string-or-list field, or None after reporting why not."""
@@ -213,6 +224,21 @@ def _string_or_list(value: object, path: str, what: str, err: _Add) -> list[tupl
         return out
     err(path, f"must be a string or a list of strings, not {_kind(value)}")
     return None
+
+
+def _in_field_order(
+    items: list[dict[str, str]], path: str, keys: list[Any]
+) -> list[dict[str, str]]:
+    """``items`` in the order their fields stand in the statement, so a report reads like
+    the file; a missing required field goes after the fields that are there."""
+    written = {str(k): i for i, k in enumerate(keys)}
+    canonical = {k: len(keys) + i for i, k in enumerate(_STATEMENT_KEYS)}
+
+    def position(item: dict[str, str]) -> int:
+        field = re.split(r"[.\[]", item["path"][len(path) + 1 :], maxsplit=1)[0]
+        return written.get(field, canonical.get(field, len(keys) + len(canonical)))
+
+    return sorted(items, key=position)
 
 
 def _statement(raw: Mapping[Any, Any], path: str, errors: _Errors) -> Statement | None:
@@ -263,7 +289,10 @@ def _statement(raw: Mapping[Any, Any], path: str, errors: _Errors) -> Statement 
 
     resources: list[str] = []
     if "Resource" not in raw:
-        err(f"{path}.Resource", "required: * or execute-api ARN patterns")
+        err(
+            f"{path}.Resource",
+            "required: * or resources such as execute-api:/*/GET/orders/* or full ARNs",
+        )
     else:
         for p, r in _string_or_list(raw["Resource"], f"{path}.Resource", "resource", err) or []:
             for message in check_resource(r):
@@ -271,6 +300,7 @@ def _statement(raw: Mapping[Any, Any], path: str, errors: _Errors) -> Statement 
             resources.append(r)
 
     if len(errors.items) != before:
+        errors.items[before:] = _in_field_order(errors.items[before:], path, list(raw))
         return None
     return Statement(
         sid=sid if isinstance(sid, str) else None,

@@ -6,9 +6,24 @@ two ``fullmatch`` calls and a tuple lookup by ``lastindex``; the Decision
 objects themselves are built at compile time. Only the first matching pattern
 of the deciding effect is reported (``explain`` lists every match).
 
+The regexes are fast for ordinary requests but backtrack: a ``*`` followed
+by diverging patterns that hold more ``*`` is retried at every place it may
+stop. A request that gives such a ``*`` many places to stop (counted per
+request, one ``str.count`` per character that can end it), a request longer
+than ``LONG_ARN``, and every request to a policy whose regexes would retry
+many scans under such a ``*`` (``UnionRegex.unbounded``, known at compile
+time) are decided by ``globset.GlobSet`` instead, whose cost is linear in the
+request. Both decide identically; only the reported statement
+may differ when several patterns match.
+
 Resources still holding policy variables are compiled as ``substitute`` with
 no claims would leave them (Allow removed, Deny widened), so evaluating an
 unsubstituted document fails closed instead of matching ``${sub}`` literally.
+
+Shorthand resources (``execute-api:/{stage}/{VERB}/{path}``) are expanded
+for the API and stage of each request, exactly as the authorizer expands
+them before returning a policy, so a stored document decides here as its
+expansion does there.
 """
 
 from __future__ import annotations
@@ -16,11 +31,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from authz.policy.document import Effect, PolicyDocument
+from authz.policy.shorthand import ApiStage, api_stage, api_stage_key, expand_resource, is_shorthand
 from authz.policy.substitute import resolve
-from authz.policy.wildcard import normalize, to_regex, union
+from authz.policy.wildcard import build_union, normalize, to_regex
+
+if TYPE_CHECKING:
+    from authz.policy.globset import GlobSet
 
 __all__ = [
     "IMPLICIT_DENY",
@@ -73,13 +92,15 @@ class Decision:
 IMPLICIT_DENY = Decision(False, "ImplicitDeny", ())
 
 
-def _never(_: str) -> None:
-    return None
-
-
-# Above this length a request is decided by regexes whose cost is linear in it
-# (see ``wildcard.union``); API Gateway's own ARNs are far shorter.
+# Above this length a request is decided by the linear matcher (``GlobSet``);
+# API Gateway's own ARNs are far shorter.
 LONG_ARN = 256
+
+# How many places a backtracking ``*`` may try before the regexes are not
+# trusted with a request: the regex then costs up to this many linear scans,
+# which stays below the linear matcher's fixed cost per pattern. Ordinary
+# paths hold a handful of ``/``; ``a/a/a/...`` holds one per two characters.
+MAX_SPLITS = 12
 
 _Compiled = tuple[_Matcher, tuple[Decision, ...]]
 
@@ -106,7 +127,15 @@ def _shape(pattern: str) -> str:
 class _Side:
     """All patterns of one effect: a few regexes, one prepared Decision per group."""
 
-    __slots__ = ("_by_pattern", "_effect", "_linear", "_singles", "regexes")
+    __slots__ = (
+        "_by_pattern",
+        "_effect",
+        "_linear",
+        "_singles",
+        "regexes",
+        "split_chars",
+        "unbounded",
+    )
 
     def __init__(self, effect: Effect, entries: list[Match]) -> None:
         by_pattern: dict[str, list[Match]] = {}
@@ -117,33 +146,36 @@ class _Side:
         shapes: dict[str, list[str]] = {}
         for key in by_pattern:
             shapes.setdefault(_shape(key), []).append(key)
-        self.regexes = tuple(self._build(keys, None) for keys in shapes.values())
-        self._linear: _Compiled | None = None
+        self.split_chars: frozenset[str] = frozenset()
+        self.unbounded = False
+        self.regexes = tuple(self._build(keys) for keys in shapes.values())
+        self._linear: tuple[GlobSet, tuple[Decision, ...]] | None = None
         self._singles: tuple[tuple[_Matcher, tuple[Match, ...]], ...] | None = None
 
-    def _build(self, keys: list[str], backtracking: int | None) -> _Compiled:
-        if not keys:
-            return _never, (IMPLICIT_DENY,)
-        source, groups = union(keys) if backtracking is None else union(keys, backtracking)
-        allowed = self._effect == "Allow"
+    def _decision(self, keys: Iterable[str]) -> Decision:
+        matched = tuple(m for key in keys for m in self._by_pattern[key])
+        return Decision(self._effect == "Allow", self._effect, matched)
+
+    def _build(self, keys: list[str]) -> _Compiled:
+        built = build_union(keys)
+        self.split_chars |= built.split_chars
+        self.unbounded = self.unbounded or built.unbounded
         # Index 0 is unused: group numbers start at 1.
         decisions = (
             IMPLICIT_DENY,
-            *(
-                Decision(
-                    allowed,
-                    self._effect,
-                    tuple(m for i in ids for m in self._by_pattern[keys[i]]),
-                )
-                for ids in groups
-            ),
+            *(self._decision(keys[i] for i in ids) for ids in built.groups),
         )
-        return re.compile(source, re.DOTALL).fullmatch, decisions
+        return re.compile(built.source, re.DOTALL).fullmatch, decisions
 
-    def linear(self) -> _Compiled:
-        """One regex for very long inputs, linear in their length; built on first use."""
+    def linear(self) -> tuple[GlobSet, tuple[Decision, ...]]:
+        """The linear-time matcher and one Decision per pattern; built on first use."""
         if self._linear is None:
-            self._linear = self._build(list(self._by_pattern), 0)
+            # Imported on first use: most containers never see a request
+            # that needs it, and it stays off the cold start.
+            from authz.policy.globset import GlobSet  # noqa: PLC0415
+
+            keys = list(self._by_pattern)
+            self._linear = GlobSet(keys), tuple(self._decision((k,)) for k in keys)
         return self._linear
 
     def every(self, arn: str) -> list[Match]:
@@ -163,7 +195,7 @@ class _Side:
 class CompiledPolicy:
     """A document (or a union of documents) ready to decide requests quickly."""
 
-    __slots__ = ("_allow", "_allows", "_denies", "_deny")
+    __slots__ = ("_allow", "_allows", "_denies", "_deny", "_regex_max", "_split", "_split_chars")
 
     def __init__(self, entries: Iterable[Match]) -> None:
         deny: list[Match] = []
@@ -175,11 +207,35 @@ class CompiledPolicy:
         # Flattened for decide(), the hot path: no attribute chains there.
         self._denies = self._deny.regexes
         self._allows = self._allow.regexes
+        self._split_chars = tuple(sorted(self._deny.split_chars | self._allow.split_chars))
+        # The per-request checks folded into as few tests as possible: a
+        # length limit of -1 sends every request to the linear matcher, and
+        # the usual single split character is counted without a loop.
+        unbounded = self._deny.unbounded or self._allow.unbounded
+        self._regex_max = -1 if unbounded else LONG_ARN
+        self._split = self._split_chars[0] if len(self._split_chars) == 1 else ""
+
+    def uses_linear(self, method_arn: str) -> bool:
+        """Would ``decide`` hand this request to the linear matcher (see the module docstring)?"""
+        if len(method_arn) > self._regex_max:
+            return True
+        splits = 0
+        for c in self._split_chars:
+            splits += method_arn.count(c)
+        return splits > MAX_SPLITS
 
     def decide(self, method_arn: str) -> Decision:
         """Decision for one request; ``.statements`` are the first deciding pattern's."""
-        if len(method_arn) > LONG_ARN:
-            return self._decide_long(method_arn)
+        # ``uses_linear``, inlined for the common cases: this is the
+        # authorizer's per-request path.
+        if len(method_arn) > self._regex_max:
+            return self.decide_linear(method_arn)
+        split = self._split
+        if split:
+            if method_arn.count(split) > MAX_SPLITS:
+                return self.decide_linear(method_arn)
+        elif self._split_chars and self.uses_linear(method_arn):
+            return self.decide_linear(method_arn)
         for match, decisions in self._denies:
             m = match(method_arn)
             if m is not None:
@@ -190,17 +246,85 @@ class CompiledPolicy:
                 return decisions[m.lastindex or 0]
         return IMPLICIT_DENY
 
-    def _decide_long(self, method_arn: str) -> Decision:
+    def decide_linear(self, method_arn: str) -> Decision:
+        """``decide`` by the linear-time matcher alone, whatever the request."""
         for side in (self._deny, self._allow):
-            match, decisions = side.linear()
-            m = match(method_arn)
-            if m is not None:
-                return decisions[m.lastindex or 0]
+            globs, decisions = side.linear()
+            i = globs.first(method_arn)
+            if i is not None:
+                return decisions[i]
         return IMPLICIT_DENY
 
     def matches(self, method_arn: str) -> tuple[list[Match], list[Match]]:
         """Every matching (Deny, Allow) statement, for explanations."""
         return self._deny.every(method_arn), self._allow.every(method_arn)
+
+
+# Distinct APIs and stages one document remembers its expansion for; beyond
+# that the table starts over (an expansion is only recomputed).
+_MAX_APIS = 64
+
+
+def _expanded(shorthand: list[Match], api: ApiStage | None) -> list[Match]:
+    """The full-ARN entries the shorthand ones stand for at ``api``.
+
+    A request that names no API and stage gets no shorthand Allow and every
+    shorthand Deny as ``*``: like an unusable policy variable, what cannot
+    be read can only take access away.
+    """
+    out: list[Match] = []
+    for m in shorthand:
+        if api is None:
+            if m.effect == "Deny":
+                out.append(Match(m.effect, "*", m.sid, m.statement, m.document, m.label))
+            continue
+        out.extend(
+            Match(m.effect, p, m.sid, m.statement, m.document, m.label)
+            for p in expand_resource(m.pattern, api)
+        )
+    return out
+
+
+class _PerApi(CompiledPolicy):
+    """A policy with shorthand resources: expanded for the API and stage of each
+    request, and compiled once per API and stage (as the authorizer does)."""
+
+    __slots__ = ("_by_api", "_full", "_shorthand")
+
+    def __init__(self, full: list[Match], shorthand: list[Match]) -> None:
+        self._full = full
+        self._shorthand = shorthand
+        self._by_api: dict[str, CompiledPolicy] = {}
+
+    def _at(self, method_arn: str) -> CompiledPolicy:
+        key = api_stage_key(method_arn)
+        found = self._by_api.get(key)
+        if found is None:
+            found = CompiledPolicy([*self._full, *_expanded(self._shorthand, api_stage(key))])
+            if len(self._by_api) >= _MAX_APIS:
+                self._by_api.clear()
+            self._by_api[key] = found
+        return found
+
+    def decide(self, method_arn: str) -> Decision:
+        return self._at(method_arn).decide(method_arn)
+
+    def uses_linear(self, method_arn: str) -> bool:
+        return self._at(method_arn).uses_linear(method_arn)
+
+    def decide_linear(self, method_arn: str) -> Decision:
+        return self._at(method_arn).decide_linear(method_arn)
+
+    def matches(self, method_arn: str) -> tuple[list[Match], list[Match]]:
+        return self._at(method_arn).matches(method_arn)
+
+
+def _compiled(found: Iterable[Match]) -> CompiledPolicy:
+    full: list[Match] = []
+    shorthand: list[Match] = []
+    for m in found:
+        (shorthand if is_shorthand(m.pattern) else full).append(m)
+    return _PerApi(full, shorthand) if shorthand else CompiledPolicy(full)
 
 
 def entries(
@@ -223,10 +347,10 @@ def compile_policy(doc: PolicyDocument | Sequence[PolicyDocument]) -> CompiledPo
     if isinstance(doc, PolicyDocument):
         compiled = doc._cache.get("compiled")
         if compiled is None:
-            compiled = CompiledPolicy(entries(doc))
+            compiled = _compiled(entries(doc))
             doc._cache["compiled"] = compiled
         return compiled
-    return CompiledPolicy(m for i, d in enumerate(doc) for m in entries(d, document=i))
+    return _compiled(m for i, d in enumerate(doc) for m in entries(d, document=i))
 
 
 def evaluate(

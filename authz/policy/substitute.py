@@ -1,7 +1,7 @@
 """Policy variables -> concrete resources, failing closed.
 
-A value that cannot be used (missing, empty, wrong type, or a character
-outside ``[A-Za-z0-9._@+=,-]``) removes the Allow resources that need it and
+A value that cannot be used (missing, empty, wrong type, ``.`` or ``..``, or
+a character outside ``[A-Za-z0-9._@+=,-]``) removes the Allow resources that need it and
 widens the Deny resources that need it to ``*`` in its place. Either way the
 variable can only take access away. Usable values contain no wildcard, so a
 claim can never inject a pattern.

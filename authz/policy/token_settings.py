@@ -8,8 +8,11 @@ around the API can still never put a reserved claim into a token.
 Rules (Cognito's pre token generation trigger, event versions 1-3):
 
 - ``scopes``: RFC 6749 scope-tokens, no duplicates, at most ``MAX_SCOPES``.
-  Cognito's own ``aws.cognito.signin.user.admin`` (self-service user API) is
-  refused: a group policy must not hand out Cognito's administrative scope.
+  The scopes Cognito manages itself are refused in any letter case:
+  ``aws.cognito.signin.user.admin`` (the self-service user API) and the
+  OpenID Connect scopes ``openid``, ``profile``, ``email`` and ``phone``
+  (each stands for "Cognito released these attributes", which a group
+  cannot vouch for).
 - ``claims``: names of 1-128 characters without whitespace or control
   characters. Values are what a version 2/3 event accepts: a string, a
   number, a boolean, an array of those, or a JSON object (``null`` is not a
@@ -25,8 +28,15 @@ Rules (Cognito's pre token generation trigger, event versions 1-3):
   ``device_key``, ``version``), every ``cognito:*`` claim (groups, roles and
   preferred role go through ``groupOverrideDetails``, never claims), and the
   verification claims (``email_verified``, ``phone_number_verified``) that
-  applications trust as Cognito's own statement. ``address`` and
-  ``updated_at`` take only scalar values (Cognito's ID token rule).
+  applications trust as Cognito's own statement.
+- Identity claims can never be set either: the OpenID Connect standard
+  claims (``email``, ``phone_number``, ``preferred_username``, ``name`` ...)
+  and ``custom:*`` attributes. Cognito keeps the real ``email_verified:
+  true`` in the token, so a group-supplied ``email`` would read as a verified
+  address of the editor's choosing, for every app client of the pool.
+- Names are compared case-insensitively (after NFKC and case folding): a
+  consumer that looks claims up without regard to case, or a lookalike such
+  as ``Sub`` or ``Cognito:groups``, must not see a forged identity claim.
 - The canonical JSON form must fit ``MAX_BYTES``: tokens travel in headers.
 
 Sources: the Amazon Cognito Developer Guide, "Pre token generation Lambda
@@ -53,6 +63,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_CLAIMS",
     "MAX_SCOPES",
+    "OIDC_STANDARD_CLAIMS",
     "RESERVED_CLAIMS",
     "RESERVED_CLAIM_PREFIXES",
     "RESERVED_SCOPES",
@@ -103,10 +114,32 @@ RESERVED_CLAIMS = frozenset(
         "phone_number_verified",
     }
 )
-RESERVED_CLAIM_PREFIXES = ("cognito:", "dev:")
-RESERVED_SCOPES = frozenset({"aws.cognito.signin.user.admin"})
-# Cognito refuses complex values for these in the ID token.
-_SCALAR_ONLY = frozenset({"address", "updated_at"})
+# OpenID Connect Core 1.0, section 5.1 (minus the reserved *_verified and sub).
+OIDC_STANDARD_CLAIMS = frozenset(
+    {
+        "address",
+        "birthdate",
+        "email",
+        "family_name",
+        "gender",
+        "given_name",
+        "locale",
+        "middle_name",
+        "name",
+        "nickname",
+        "phone_number",
+        "picture",
+        "preferred_username",
+        "profile",
+        "updated_at",
+        "website",
+        "zoneinfo",
+    }
+)
+RESERVED_CLAIM_PREFIXES = ("cognito:", "custom:", "dev:")
+RESERVED_SCOPES = frozenset(
+    {"aws.cognito.signin.user.admin", "email", "openid", "phone", "profile"}
+)
 
 _KEYS = ("scopes", "claims")
 
@@ -119,11 +152,28 @@ def claim_name_problem(name: object) -> str | None:
         return f"claim name must be 1-{MAX_CLAIM_NAME} characters"
     if any(c.isspace() or unicodedata.category(c)[0] == "C" for c in name):
         return "claim name must not contain whitespace or control characters"
-    if name in RESERVED_CLAIMS:
-        return f"{name!r} is a reserved claim: Cognito or authz sets it, a group cannot"
+    return _identity_problem(name)
+
+
+def _fold(text: str) -> str:
+    # NFKC first so that compatibility forms (fullwidth letters, the long s)
+    # fold onto the ASCII names they imitate.
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _identity_problem(name: str) -> str | None:
+    folded = _fold(name)
+    variant = "" if folded == name else f" (in any letter case: {folded!r})"
+    if folded in RESERVED_CLAIMS:
+        return f"{name!r} is a reserved claim{variant}: Cognito or authz sets it, a group cannot"
+    if folded in OIDC_STANDARD_CLAIMS:
+        return (
+            f"{name!r} is an OpenID Connect standard claim{variant}: applications read it "
+            "as the user's identity, which only Cognito's user attributes may set"
+        )
     for prefix in RESERVED_CLAIM_PREFIXES:
-        if name.startswith(prefix):
-            return f"claims starting with {prefix!r} are reserved"
+        if folded.startswith(prefix):
+            return f"claims starting with {prefix!r} are reserved, in any letter case"
     return None
 
 
@@ -292,7 +342,7 @@ def _parse(obj: object) -> tuple[TokenSettings, list[dict[str, str]]]:
                     f"invalid scope {scope!r}: 1-256 printable ASCII characters "
                     "other than space, '\"' and '\\' (RFC 6749)",
                 )
-            elif scope in RESERVED_SCOPES:
+            elif _fold(scope) in RESERVED_SCOPES:
                 err(path, f"{scope!r} is Cognito's own scope and cannot be granted by a group")
             elif scope in scopes:
                 err(path, f"duplicate scope {scope!r}")
@@ -310,12 +360,6 @@ def _parse(obj: object) -> tuple[TokenSettings, list[dict[str, str]]]:
             problem = claim_name_problem(name)
             if problem is None:
                 problem = claim_value_problem(raw_claims[name])
-            if (
-                problem is None
-                and name in _SCALAR_ONLY
-                and isinstance(raw_claims[name], (list, dict))
-            ):
-                problem = f"{name!r} must be a string, number or boolean (Cognito's ID token rule)"
             if problem is not None:
                 err(f"token.claims.{name}", problem)
             else:

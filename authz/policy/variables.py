@@ -28,6 +28,13 @@ _VALUE = re.compile(r"[A-Za-z0-9._@+=,-]+")
 # substituted value is always literal and stays inside one path segment.
 VALUE_CHARS = "A-Z a-z 0-9 . _ @ + = , -"
 
+# ``files/${username}/*`` with a username of ``..`` would read as
+# ``files/../*`` to anything that normalises paths. A value holds no ``/``, so
+# a dot segment can only come from a value that is ``.`` or ``..`` (or empty,
+# refused anyway): refusing these two keeps every substitution inside its
+# segment.
+_DOT_SEGMENTS = frozenset({".", ".."})
+
 _SUPPORTED = "${sub}, ${username}, ${client_id} or ${claim:NAME} (NAME: letters, digits, _ : . -)"
 
 VariableSpan = tuple[int, int, str]
@@ -62,13 +69,15 @@ def claim_key(name: str) -> str:
 def usable_value(value: object) -> str | None:
     """The text a claim value substitutes as, or None when it must fail closed.
 
-    ``bool`` is excluded even though it is an ``int``: ``True`` as ``"True"``
-    is almost certainly a mistake, not an identifier.
+    ``.`` and ``..`` are refused although every character is allowed: they
+    are path segments that climb, not identifiers. ``bool`` is excluded even
+    though it is an ``int``: ``True`` as ``"True"`` is almost certainly a
+    mistake, not an identifier.
     """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         value = str(value)
-    if isinstance(value, str) and _VALUE.fullmatch(value):
+    if isinstance(value, str) and _VALUE.fullmatch(value) and value not in _DOT_SEGMENTS:
         return value
     return None

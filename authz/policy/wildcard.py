@@ -11,7 +11,10 @@ pattern such as ``*a*a*a*a*b`` costs linear time instead of polynomial.
 
 ``union`` merges many patterns into one regex over a trie of their text, so
 the prefix they share is scanned once; that is what makes 50 patterns cost
-about as much as a handful (``bench/policy.py``).
+about as much as a handful (``bench/policy.py``). Where patterns diverge
+after a ``*`` the regex must backtrack; ``build_union`` reports where such a
+``*`` may stop and whether that bounds its cost, so that ``evaluate`` can
+hand hostile requests to the linear-time ``globset`` matcher instead.
 """
 
 from __future__ import annotations
@@ -19,7 +22,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["Cover", "matches", "normalize", "subsumes", "to_regex", "union"]
+__all__ = [
+    "Cover",
+    "UnionRegex",
+    "build_union",
+    "matches",
+    "normalize",
+    "segment_regex",
+    "subsumes",
+    "to_regex",
+    "union",
+]
 
 _ANY = "."
 # In the symbolic test a pattern's ``?`` stands for one concrete character,
@@ -64,6 +77,11 @@ _ESCAPE = {
 
 def _segment(text: str, one: str) -> str:
     return text.translate(_ESCAPE[one])
+
+
+def segment_regex(text: str) -> str:
+    """Regex source of a ``*``-free piece of a pattern (``?`` any one character)."""
+    return _segment(text, _ANY)
 
 
 def to_regex(pattern: str, *, one: str = _ANY) -> str:
@@ -134,11 +152,14 @@ def _cover(pattern: str) -> Cover:
 
 
 class _Node:
-    __slots__ = ("children", "ends")
+    __slots__ = ("children", "ends", "star_below")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.ends: list[int] = []
+        # Some pattern continues past this node with a ``*``: a backtracking
+        # ``*`` above it would retry that ``*`` for every split it tries.
+        self.star_below = False
 
 
 # How many backtracking ``*`` may nest on one path of the union regex by
@@ -147,6 +168,10 @@ class _Node:
 # to one linear alternative per pattern. Callers keep heads uniform per regex
 # (see ``evaluate._shape``) so the one level is spent where patterns diverge.
 MAX_BACKTRACKING_STARS = 1
+
+# How many per-pattern scans (``_Union.linear``) a union regex may retry under
+# a backtracking ``*`` before it is flagged ``unbounded``.
+MAX_RETRIED_SCANS = 8
 
 
 class _Union:
@@ -163,6 +188,22 @@ class _Union:
     def __init__(self, backtracking: int) -> None:
         self.groups: list[tuple[int, ...]] = []
         self.backtracking = backtracking
+        self.split_chars: set[str] = set()
+        self.unbounded = False
+        self.scans = 0
+
+    def note_split(self, first: str | None, node: _Node) -> None:
+        """Record where a backtracking ``*`` with more ``*`` below may stop.
+
+        The regex costs about (stops in the input) x (one linear scan), so the
+        caller counts these characters in a request before trusting the regex.
+        """
+        starts = [first] if first is not None else list(node.children)
+        # ``normalize`` moves every ``?`` before its ``*``, so this cannot
+        # happen today; should that change, the policy fails safe (linear).
+        if "?" in starts:
+            self.unbounded = True
+        self.split_chars.update(starts)
 
     def end(self, node: _Node) -> str:
         self.groups.append(tuple(node.ends))
@@ -192,11 +233,14 @@ class _Union:
     def star(self, node: _Node, depth: int) -> str:
         """Regex for ``*`` followed by everything below ``node``."""
         segment: list[str] = []
+        first: str | None = None
         n = node
         while not n.ends and len(n.children) == 1:
             ((tok, child),) = n.children.items()
             if tok == "*":
                 return f"(?>.*?{''.join(segment)})" + self.star(child, depth)
+            if first is None:
+                first = tok
             segment.append(_segment(tok, _ANY))
             n = child
         if not n.children:
@@ -204,6 +248,8 @@ class _Union:
             return ".*" + "".join(segment) + self.end(n)
         if depth >= self.backtracking:
             return self.linear(node)
+        if n.star_below:
+            self.note_split(first, n)
         return ".*?" + "".join(segment) + self.emit(n, depth + 1)
 
     def linear(self, node: _Node) -> str:
@@ -215,7 +261,55 @@ class _Union:
             if n.ends:
                 alts.append(to_regex(text) + self.end(n))
             stack.extend((child, text + tok) for tok, child in reversed(n.children.items()))
+        # Each alternative scans the input once per split of the backtracking
+        # ``*`` above; past a few, the split count no longer bounds the cost.
+        self.scans += len(alts)
+        if self.scans > MAX_RETRIED_SCANS:
+            self.unbounded = True
         return "(?:" + "|".join(alts) + ")"
+
+
+class UnionRegex:
+    """A union regex and what bounds its cost (see ``_Union.note_split``).
+
+    ``split_chars``: where a backtracking ``*`` that retries further ``*``
+    may stop; the regex costs up to (occurrences of these in the input + 1)
+    linear scans. ``unbounded``: such a ``*`` may stop anywhere, or retries
+    more than ``MAX_RETRIED_SCANS`` scans, so the split count bounds nothing.
+    """
+
+    # A plain class: a dataclass or NamedTuple costs a share of cold start.
+    __slots__ = ("groups", "source", "split_chars", "unbounded")
+
+    def __init__(
+        self,
+        source: str,
+        groups: tuple[tuple[int, ...], ...],
+        split_chars: frozenset[str],
+        unbounded: bool,
+    ) -> None:
+        self.source = source
+        self.groups = groups
+        self.split_chars = split_chars
+        self.unbounded = unbounded
+
+
+def build_union(patterns: list[str], backtracking: int = MAX_BACKTRACKING_STARS) -> UnionRegex:
+    """``union`` with the cost bound of the regex (see :class:`UnionRegex`)."""
+    root = _Node()
+    for i, p in enumerate(patterns):
+        normal = normalize(p)
+        last_star = normal.rfind("*")
+        n = root
+        for j, c in enumerate(normal):
+            n = n.children.setdefault(c, _Node())
+            n.star_below = n.star_below or j < last_star
+        n.ends.append(i)
+    builder = _Union(backtracking)
+    source = builder.emit(root, 0)
+    return UnionRegex(
+        source, tuple(builder.groups), frozenset(builder.split_chars), builder.unbounded
+    )
 
 
 def union(
@@ -229,12 +323,5 @@ def union(
     names a pattern that matched. ``backtracking=0`` gives a regex whose cost
     is linear in the input for every pattern, for inputs of unbounded length.
     """
-    root = _Node()
-    for i, p in enumerate(patterns):
-        n = root
-        for c in normalize(p):
-            n = n.children.setdefault(c, _Node())
-        n.ends.append(i)
-    builder = _Union(backtracking)
-    source = builder.emit(root, 0)
-    return source, tuple(builder.groups)
+    built = build_union(patterns, backtracking)
+    return built.source, built.groups

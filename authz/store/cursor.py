@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from authz.errors import CursorError
+from authz.json_depth import too_deep
 
 __all__ = ["MAX_CURSOR_CHARS", "decode", "encode"]
 
@@ -30,9 +31,12 @@ def decode(cursor: str, *, required: dict[str, type]) -> dict[str, Any]:
     if not cursor or len(cursor) > MAX_CURSOR_CHARS:
         raise CursorError("invalid cursor: empty or too long")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        # Ours are one flat object; a deep one would exhaust the stack in json.loads.
+        if too_deep(text, limit=1):
+            raise CursorError("invalid cursor: not one this API issued")
+        data = json.loads(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
         raise CursorError("invalid cursor: not one this API issued") from None
     if not isinstance(data, dict):
         raise CursorError("invalid cursor: not one this API issued")

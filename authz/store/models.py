@@ -120,6 +120,7 @@ class HistoryItem(Model):
     document = CompactJSONAttribute()
     description = UnicodeAttribute(null=True)
     token = CompactJSONAttribute(null=True)
+    forced = BooleanAttribute(null=True)  # absent unless forced past the lock-out guard
 
 
 class EpochItem(Model):

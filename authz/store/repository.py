@@ -189,6 +189,9 @@ class DynamoRepository:
     ``sleep`` paces retries, both injectable for tests.
     """
 
+    # History entries carry ``forced`` (see ``store.types.ForcedWrites``).
+    records_forced_writes = True
+
     def __init__(
         self,
         settings: Settings,
@@ -488,6 +491,7 @@ class DynamoRepository:
         expected_version: int | None = None,
         create_only: bool = False,
         token: Mapping[str, Any] | None = None,
+        forced: bool = False,
     ) -> WriteResult:
         if create_only and expected_version is not None:
             raise ValueError("create_only and expected_version exclude each other")
@@ -518,6 +522,7 @@ class DynamoRepository:
                     description=description,
                     actor=actor,
                     token=token_dict,
+                    forced=forced,
                 )
             except _Changed as changed:
                 now = changed.state if changed.state is not None else self._read(selector)
@@ -542,7 +547,12 @@ class DynamoRepository:
         )
 
     def delete(
-        self, selector: Selector, *, actor: str, expected_version: int | None = None
+        self,
+        selector: Selector,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        forced: bool = False,
     ) -> WriteResult:
         for attempt in range(self.timeouts.write_attempts):
             state = self._read(selector)
@@ -573,6 +583,7 @@ class DynamoRepository:
                 document=old.document,
                 description=old.description or "",
                 token=old.token,
+                forced=forced or None,
             )
             try:
                 self._commit(tombstone, state, entry)
@@ -596,6 +607,7 @@ class DynamoRepository:
         description: str,
         actor: str,
         token: dict[str, Any] | None,
+        forced: bool = False,
     ) -> PolicyRecord:
         name = str(selector)
         doc = document.to_dict()
@@ -626,6 +638,7 @@ class DynamoRepository:
             document=doc,
             description=description,
             token=token,
+            forced=forced or None,
         )
         self._commit(item, state, entry)
         return PolicyRecord(
@@ -727,6 +740,7 @@ class DynamoRepository:
             document=item.document,
             description=item.description or "",
             token=item.token,
+            forced=item.forced is True,
         )
 
 

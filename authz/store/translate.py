@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from pynamodb.exceptions import PynamoDBException
 
-from authz.errors import ItemTooLargeError, StoreError, StoreUnavailableError
+from authz.errors import (
+    ItemTooLargeError,
+    StoreCredentialsError,
+    StoreError,
+    StoreUnavailableError,
+)
 
 __all__ = ["ITEM_LIMIT_BYTES", "UNAVAILABLE_CODES", "error_code", "is_item_too_large", "translate"]
 
@@ -63,7 +68,7 @@ def translate(exc: PynamoDBException, what: str, table: str) -> StoreError:
     if code is None:
         cause = type(exc.cause).__name__ if exc.cause is not None else type(exc).__name__
         if cause in _CREDENTIAL_ERRORS:
-            return StoreError(
+            return StoreCredentialsError(
                 f"{what} on table {table!r}: AWS credentials/region not configured ({cause})"
             )
         # Below HTTP: connection refused/reset, connect or read timeout.

@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
 
 __all__ = [
+    "ForcedWrites",
     "HistoryEntry",
     "Page",
     "PolicyRecord",
     "PolicyRepository",
     "SnapshotRead",
     "WriteResult",
+    "forced_writer",
 ]
 
 T = TypeVar("T")
@@ -52,6 +54,7 @@ class HistoryEntry:
     document: Mapping[str, Any]  # canonical document dict (for delete: the deleted one)
     description: str
     token: Mapping[str, Any] | None = None
+    forced: bool = False  # written past the lock-out guard (``authz.lockout``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,45 @@ class PolicyRepository(Protocol):
     def epoch(self) -> int:
         """The policy epoch: 0 before any write, +1 for every write."""
         ...
+
+
+class ForcedWrites(PolicyRepository, Protocol):
+    """A repository whose history can say that a write was forced past the lock-out guard.
+
+    Separate from ``PolicyRepository`` so read-only and test repositories need
+    not implement it; a forced write to one that does not is refused.
+    """
+
+    records_forced_writes: bool
+
+    def put(
+        self,
+        selector: Selector,
+        document: PolicyDocument,
+        *,
+        actor: str,
+        description: str = "",
+        expected_version: int | None = None,
+        create_only: bool = False,
+        token: Mapping[str, Any] | None = None,
+        forced: bool = False,
+    ) -> WriteResult: ...
+
+    def delete(
+        self,
+        selector: Selector,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        forced: bool = False,
+    ) -> WriteResult: ...
+
+
+def forced_writer(repository: PolicyRepository) -> ForcedWrites | None:
+    """``repository`` if it records forced writes in its history, else None."""
+    if getattr(repository, "records_forced_writes", False) is True:
+        return cast(ForcedWrites, repository)
+    return None
 
 
 SnapshotRead = tuple[dict[Selector, PolicyRecord], int]

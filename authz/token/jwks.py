@@ -14,6 +14,10 @@ Rules, after aws-jwt-verify's ``SimpleJwksCache`` and ``SimplePenaltyBox``:
   URL per ``penalty_seconds``; concurrent misses wait for that one fetch.
 - A failed fetch keeps the keys already held, so known kids keep verifying
   while the endpoint is down or slow.
+- A kid that no held key has is ``UnknownKeyError`` (401) only when the last
+  fetch succeeded. When it failed (now, or last time and the penalty box
+  forbids another try yet), the kid may well be a newly rotated key:
+  ``KeySetUnavailableError`` (500), never a 401 that signs users out.
 - Only the URLs the caller passes (from ``Settings``) are ever fetched; no
   token header can name a key source.
 """
@@ -30,7 +34,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from authz.errors import JwksError, UnknownKeyError
+from authz.errors import JwksError, KeySetUnavailableError, UnknownKeyError
 from authz.token.fetch import Fetcher, HttpFetcher
 
 __all__ = ["JwksCache", "KeySet", "SigningKey", "parse_jwks"]
@@ -131,13 +135,15 @@ def _prepare(kid: str, jwk: Mapping[str, Any]) -> SigningKey:
 
 
 class _Entry:
-    """Per-URL state: the current key set, the last fetch attempt, and the fetch lock."""
+    """Per-URL state: the current key set, the last fetch attempt and how it failed
+    (None: it succeeded, or none yet), and the fetch lock."""
 
-    __slots__ = ("key_set", "last_attempt", "lock")
+    __slots__ = ("failure", "key_set", "last_attempt", "lock")
 
     def __init__(self) -> None:
         self.key_set: KeySet | None = None
         self.last_attempt: float | None = None
+        self.failure: JwksError | None = None
         self.lock = threading.Lock()
 
 
@@ -207,13 +213,11 @@ class JwksCache:
         return entry
 
     def _refresh_and_get(self, entry: _Entry, url: str, kid: str) -> SigningKey:
-        failure: JwksError | None = None
         # Holding the lock across the fetch is the point: a burst of misses
         # for one URL queues behind a single request, then finds either the
         # fresh set or a closed penalty box.
         with entry.lock:
-            key_set = entry.key_set
-            if key_set is None or kid not in key_set.keys:
+            if entry.key_set is None or kid not in entry.key_set.keys:
                 now = self._clock()
                 boxed = (
                     entry.last_attempt is not None
@@ -221,23 +225,28 @@ class JwksCache:
                 )
                 if not boxed:
                     entry.last_attempt = now
-                    try:
-                        key_set = parse_jwks(self._fetch(url))
-                    except JwksError as exc:
-                        failure = exc
-                    except Exception as exc:  # the I/O edge: map, fail closed
-                        failure = JwksError(f"fetching {url} failed: {type(exc).__name__}: {exc}")
-                        failure.__cause__ = exc
-                    else:
-                        entry.key_set = key_set
-        if key_set is None:
-            if failure is not None:
-                raise failure
-            raise JwksError(f"no key set for {url} yet; the last fetch failed moments ago")
-        key = key_set.keys.get(kid)
+                    self._fetch_into(entry, url)
+            key_set, failure = entry.key_set, entry.failure
+        key = key_set.keys.get(kid) if key_set is not None else None
         if key is not None:
             return key
-        reason = key_set.unusable.get(kid)
+        reason = key_set.unusable.get(kid) if key_set is not None else None
         if reason is not None:
             raise UnknownKeyError(f"key {kid!r} is not usable: {reason}")
-        raise UnknownKeyError(f"no key {kid!r} in the key set of {url}") from failure
+        if failure is not None:
+            raise KeySetUnavailableError(
+                f"no held key has kid {kid!r} and the key set of {url} is unavailable: {failure}"
+            ) from failure
+        raise UnknownKeyError(f"no key {kid!r} in the key set of {url}")
+
+    def _fetch_into(self, entry: _Entry, url: str) -> None:
+        """One fetch: a new key set, or the failure kept beside the old set."""
+        try:
+            key_set = parse_jwks(self._fetch(url))
+        except JwksError as exc:
+            entry.failure = exc
+        except Exception as exc:  # the I/O edge: map, fail closed
+            entry.failure = JwksError(f"fetching {url} failed: {type(exc).__name__}: {exc}")
+            entry.failure.__cause__ = exc
+        else:
+            entry.key_set, entry.failure = key_set, None

@@ -20,7 +20,8 @@ raises only when an invariant breaks (any exception is a finding):
 
 Run (each target in its own process, bounded time and memory)::
 
-    python -m tests.fuzz --seconds 20            # every target: the CI budget (~1.5 min)
+    python -m tests.fuzz --runs 10000 --seed 1   # every target: the CI run (reproducible)
+    python -m tests.fuzz --seconds 20            # every target, 20 s each, a fresh seed
     make fuzz FUZZ_SECONDS=1800                  # a long run: 30 min per target
     python -m tests.fuzz --seconds 3600 --target admin --keep-corpus   # grow a corpus
     python -m tests.fuzz.child admin tests/fuzz/findings/admin-crash-...  # replay one input

@@ -1,19 +1,26 @@
 """Run the fuzz targets, each in its own bounded subprocess, and report.
 
 ``python -m tests.fuzz --seconds N [--target NAME ...]``
+``python -m tests.fuzz --runs N --seed S [--target NAME ...]``
 
-Each target runs under atheris (``tests.fuzz.child``) for N seconds with a
-memory cap (libFuzzer's ``-rss_limit_mb``), a per-input time limit (a slow
+Each target runs under atheris (``tests.fuzz.child``) for N seconds, or for
+exactly N inputs, with a memory cap (libFuzzer's ``-rss_limit_mb``), a per-input time limit (a slow
 input is a finding: think catastrophic regex backtracking) and a wall-clock
 guard around the whole process. The regression corpus in
 ``tests/fuzz/corpus/<target>/`` is replayed first; a new input that breaks
 an invariant is written to ``tests/fuzz/findings/`` with the run's log.
 Exit status: 0 no finding, 1 at least one finding, 2 usage.
+
+A time bound makes a run stop wherever the machine's speed got it, so two
+runs with the same seed test different inputs. CI bounds by ``--runs`` with a
+fixed ``--seed`` (and a fixed hash seed for the child), so a verdict can be
+replayed: the same seed explores the same inputs and gives the same verdict.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -70,6 +77,25 @@ def _summary(output: str) -> str:
     return "\n".join(lines[-20:])
 
 
+def _bound(args: argparse.Namespace) -> list[str]:
+    """libFuzzer's stopping rule: a count of inputs (reproducible) or a time budget."""
+    flags = [f"-seed={args.seed}"] if args.seed else []
+    if args.runs:
+        return [*flags, f"-runs={args.runs}"]
+    return [*flags, f"-max_total_time={args.seconds}"]
+
+
+def _wall_clock(args: argparse.Namespace) -> int:
+    """The guard around the child: a run bounded by count still has a deadline."""
+    return int(args.max_seconds if args.runs else args.seconds)
+
+
+def _child_env() -> dict[str, str]:
+    # Set and dict order of str keys follow the hash seed; a fixed one keeps the
+    # code paths (so the coverage feedback, so the inputs) the same between runs.
+    return {**os.environ, "PYTHONHASHSEED": "0"}
+
+
 def run_target(name: str, args: argparse.Namespace) -> Result:
     FINDINGS.mkdir(exist_ok=True)
     regressions = CORPUS / name
@@ -82,7 +108,7 @@ def run_target(name: str, args: argparse.Namespace) -> Result:
             "-m",
             "tests.fuzz.child",
             name,
-            f"-max_total_time={args.seconds}",
+            *_bound(args),
             f"-rss_limit_mb={args.rss_mb}",
             f"-malloc_limit_mb={args.rss_mb}",
             f"-timeout={args.input_timeout}",
@@ -101,8 +127,9 @@ def run_target(name: str, args: argparse.Namespace) -> Result:
                 stderr=subprocess.STDOUT,
                 text=True,
                 errors="replace",
-                timeout=args.seconds + STARTUP_GRACE,
+                timeout=_wall_clock(args) + STARTUP_GRACE,
                 check=False,
+                env=_child_env(),
             )
             output, code = proc.stdout, proc.returncode
         except subprocess.TimeoutExpired as exc:
@@ -142,6 +169,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__)
     parser.add_argument("--seconds", type=int, default=20, help="fuzzing time per target")
     parser.add_argument(
+        "--runs",
+        type=int,
+        default=0,
+        help="stop after exactly this many inputs per target (overrides --seconds)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="libFuzzer's random seed (0: a fresh one per run)"
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=int,
+        default=600,
+        help="with --runs: wall-clock limit per target, past which the run is HUNG",
+    )
+    parser.add_argument(
         "--target", action="append", choices=TARGETS, help="run only this target (repeatable)"
     )
     parser.add_argument("--rss-mb", type=int, default=1536, help="memory cap per target")
@@ -155,9 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seconds < 1:
         parser.error("--seconds must be at least 1")
+    if args.runs < 0 or args.seed < 0:
+        parser.error("--runs and --seed must not be negative")
     results = []
     for name in args.target or TARGETS:
-        print(f"fuzzing {name} for {args.seconds}s ...", flush=True)
+        budget = f"{args.runs} runs" if args.runs else f"{args.seconds}s"
+        seed = f" seed {args.seed}" if args.seed else ""
+        print(f"fuzzing {name} for {budget}{seed} ...", flush=True)
         result = run_target(name, args)
         results.append(result)
         print(

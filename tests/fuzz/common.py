@@ -335,7 +335,11 @@ def _fingerprint(key: Any) -> str:
 
 
 # Seeds in use and the modulus each derives, so a stale or foreign cache file is ignored.
-_FINGERPRINTS: dict[int, str] = {1: "5e4a9a3321c05588"}
+_FINGERPRINTS: dict[int, str] = {
+    1: "5e4a9a3321c05588",
+    2: "f3f41bca0577ee41",
+    3: "2612393522e9ce93",
+}
 
 
 def _derive(seed: int) -> Any:

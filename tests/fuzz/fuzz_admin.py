@@ -5,13 +5,15 @@ a valid request for one of the routes (list, get, put with and without token
 settings, delete, history, simulate by principal and by token, the OpenAPI
 document; catch-all ``/{proxy+}`` and explicit ``/policies/{kind}/{name}``
 resources) mutated structurally, its JSON body mutated as JSON, as text, or
-sent base64-encoded.
+sent base64-encoded, or replaced by JSON nested around ``MAX_JSON_DEPTH`` or far
+past it (arrays, objects, the body's own keys; balanced or not; around a lone
+surrogate), as a body or as a ``next`` pagination cursor.
 
 The app is built through ``build_app(settings, repository, verifier, flusher,
 clock)`` with an in-memory repository reset before every input, a local
 verifier for ``POST /simulate`` tokens and a flusher that records nothing.
 
-Invariants (DESIGN.md section 8): the handler never raises, whatever the
+Invariants: the handler never raises, whatever the
 event; for an event API Gateway could send (:func:`gateway_shaped`: its
 fields in its types; only the values, which clients control, are fuzzed) the
 status is 2xx or 4xx (a 5xx with a store that cannot fail is a bug), while
@@ -27,14 +29,13 @@ import base64
 import copy
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from atheris import FuzzedDataProvider
 
-from authz.errors import JwksError
 from authz.handlers.admin import AdminApp, build_app
 from authz.policy import PolicyDocument
 from authz.token import JwksCache, Verifier
@@ -201,6 +202,12 @@ VOCAB = Vocabulary(
         ADMIN_GROUP,
         f"{ADMIN_GROUP},support",
         f" {ADMIN_GROUP} ",
+        f'["{ADMIN_GROUP}","support"]',
+        f'["support","ops,{ADMIN_GROUP}"]',
+        f'["{ADMIN_GROUP}"',
+        f'"{ADMIN_GROUP}"',
+        f'[["{ADMIN_GROUP}"]]',
+        f'["{ADMIN_GROUP}",1]',
         '"1"',
         '"2"',
         "1",
@@ -247,8 +254,10 @@ class _Errors(logging.Handler):
         self.last = self.format(record)
 
 
-def _no_fetch(url: str) -> Mapping[str, Any]:
-    raise JwksError(f"the fuzzer never fetches keys ({url})")
+def _endpoint(document: Mapping[str, Any]) -> Callable[[str], Mapping[str, Any]]:
+    """A JWKS endpoint that is up and serves ``document`` (no network): an unknown kid
+    is then a bad token (401); an unreachable one would make it a documented 500."""
+    return lambda url: document
 
 
 class _State:
@@ -262,9 +271,8 @@ class _State:
             AUTHZ_STAGE_FLUSH="adm1n4p1/prod",
             AUTHZ_EPOCH_CHECK_SECONDS="0",
         )
-        verifier = Verifier(
-            settings, jwks=JwksCache(fetcher=_no_fetch), clock=lambda: float(NOW), cache_size=0
-        )
+        cache = JwksCache(fetcher=_endpoint(jwks(key)))
+        verifier = Verifier(settings, jwks=cache, clock=lambda: float(NOW), cache_size=0)
         self.repository = InMemoryRepository(SEED)
         self.app: AdminApp = build_app(
             settings,
@@ -453,6 +461,42 @@ def gateway_shaped(event: Any) -> bool:
     return shaped
 
 
+# Openers with their closers: arrays, objects, and the body's own keys, so a deep
+# value also sits where the routes look for a document or token settings.
+_NESTINGS = (("[", "]"), ('{"a":', "}"), ('{"document":', "}"), ('{"token":{"claims":', "}}"))
+_NESTED_CORES = ('"\\ud800"', '"\ud800"', "1", '"x"', "[]", "{}", "", "nul")
+
+
+def _nested(fdp: FuzzedDataProvider, most: int) -> str:
+    """JSON text nested around the limit or far past it (maybe unbalanced): what must
+    be refused before anything parses or walks it recursively."""
+    opener, closer = pick(fdp, _NESTINGS)
+    per_level = len(opener) + len(closer)
+    depth = min(pick(fdp, (31, 32, 33, 64, 200, 999, 1001, 3000)), most // per_level)
+    tail = closer * depth
+    if fdp.ConsumeIntInRange(0, 3) == 0:
+        tail = tail[: fdp.ConsumeIntInRange(0, len(tail))]
+    return opener * depth + str(pick(fdp, _NESTED_CORES)) + tail
+
+
+def _nesting_edit(fdp: FuzzedDataProvider, event: dict[str, Any]) -> None:
+    """A deeply nested body (as text or base64) or `next` pagination cursor."""
+    what = fdp.ConsumeIntInRange(0, 2)
+    if what == 2:
+        # A cursor's base64 must fit the 4096-character query limit to reach the decoder.
+        text = _nested(fdp, 3000).encode("utf-8", "surrogatepass")
+        cursor = base64.urlsafe_b64encode(text).decode("ascii").rstrip("=")
+        query = {**(event.get("queryStringParameters") or {}), "next": cursor}
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+        return
+    body = _nested(fdp, 60_000)
+    event["isBase64Encoded"] = what == 1
+    if what == 1:
+        body = base64.b64encode(body.encode("utf-8", "surrogatepass")).decode("ascii")
+    event["body"] = body
+
+
 def _event(data: bytes) -> Any:
     mode = data[0] % 5
     if mode == 0:
@@ -466,6 +510,8 @@ def _event(data: bytes) -> Any:
         return mutations(fdp, event, VOCAB, 4)
     for _ in range(fdp.ConsumeIntInRange(0, 5)):
         _schema_edit(fdp, event)
+    if mode == 4 and fdp.ConsumeBool():
+        _nesting_edit(fdp, event)
     return event
 
 
@@ -473,9 +519,18 @@ def _is_admin(event: Any) -> bool:
     ctx = event.get("requestContext") if isinstance(event, dict) else None
     authorizer = ctx.get("authorizer") if isinstance(ctx, dict) else None
     groups = authorizer.get("groups") if isinstance(authorizer, dict) else None
+    # The context's one encoding: a JSON array of names in a string (a comma-joined
+    # string is not admin, whatever it holds).
     if isinstance(groups, str):
-        return ADMIN_GROUP in [g.strip() for g in groups.split(",")]
-    return isinstance(groups, list) and ADMIN_GROUP in groups
+        try:
+            groups = json.loads(groups)
+        except (ValueError, RecursionError):
+            return False
+    return (
+        isinstance(groups, list)
+        and all(isinstance(g, str) for g in groups)
+        and ADMIN_GROUP in groups
+    )
 
 
 def check(data: bytes) -> None:
@@ -524,5 +579,8 @@ def seeds() -> list[bytes]:
     """Each route's valid request (as generator inputs) and one as raw JSON."""
     out = [bytes([1, i]) + b"\x00" * 24 for i in range(len(ROUTES))]
     out += [bytes([m]) + bytes(range(i, i + 40)) for m in (1, 2, 3, 4) for i in range(0, 200, 50)]
+    # Mode 4 ends with a nested body or cursor about half the time; varied bytes reach
+    # each shape and depth, and the fuzzer mutates from there.
+    out += [bytes([4]) + bytes([b, 255 - b]) * 24 for b in range(0, 256, 9)]
     out.append(b"\x00" + json.dumps(state().template).encode())
     return out

@@ -6,10 +6,11 @@ REQUEST, HTTP API 1.0 and 2.0, WebSocket $connect) with its token slot filled
 by a valid token, an invalid one or fuzzed text, then mutated structurally.
 
 The handler is built through its seam (``AuthorizerApp(settings,
-Authorizer(verifier, repository, ...))``) with a preloaded JWKS that never
-fetches, an in-memory repository and a fixed clock. Two apps run every event:
+Authorizer(verifier, repository, ...))``) with a preloaded JWKS whose
+endpoint (a fake, no network) serves the same keys, an in-memory repository
+and a fixed clock. Two apps run every event:
 IAM responses (token sources ``header:Authorization,query:token``) and HTTP
-API simple responses. Allowed outcomes, DESIGN.md sections 4 and 10:
+API simple responses. Allowed outcomes (README, "How a request is decided"):
 
 - exactly ``Exception("Unauthorized")``;
 - ``AuthorizerError`` (500) whose cause is an unsupported event, a store
@@ -28,14 +29,14 @@ from __future__ import annotations
 import copy
 import json
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from atheris import FuzzedDataProvider
 
-from authz.errors import JwksError, PolicyTooLargeError, StoreError
+from authz.errors import PolicyTooLargeError, StoreError
 from authz.handlers.authorizer import AuthorizerApp, AuthorizerError, UnsupportedEvent
 from authz.handlers.observability import Telemetry
 from authz.policy import PolicyDocument
@@ -100,8 +101,10 @@ POLICIES: dict[str, PolicyDocument] = {
 }
 
 
-def _no_fetch(url: str) -> Mapping[str, Any]:
-    raise JwksError(f"the fuzzer never fetches keys ({url})")
+def _endpoint(document: Mapping[str, Any]) -> Callable[[str], Mapping[str, Any]]:
+    """A JWKS endpoint that is up and serves ``document`` (no network): an unknown kid
+    is then a bad token (401); an unreachable one would make it a documented 500."""
+    return lambda url: document
 
 
 class _State:
@@ -109,7 +112,7 @@ class _State:
 
     def __init__(self) -> None:
         key = KeyPair("fuzz-key-1", deterministic_rsa_key(1))
-        other = KeyPair.generate("fuzz-key-1")  # same kid, wrong key
+        other = KeyPair("fuzz-key-1", deterministic_rsa_key(2))  # same kid, wrong key
         now = NOW - 60
         valid = {
             "reader": access_claims(sub="alice", groups=["readers"], now=now, **_IDS),
@@ -181,14 +184,12 @@ class _State:
         )
 
     def _app(self, **env: Any) -> AuthorizerApp:
+        document = jwks(KeyPair("fuzz-key-1", deterministic_rsa_key(1)))
         settings = settings_for(
-            jwks_json=jwks(KeyPair("fuzz-key-1", deterministic_rsa_key(1))),
-            AUTHZ_TOKEN_SOURCE="header:Authorization,query:token",
-            **env,
+            jwks_json=document, AUTHZ_TOKEN_SOURCE="header:Authorization,query:token", **env
         )
-        verifier = Verifier(
-            settings, jwks=JwksCache(fetcher=_no_fetch), clock=lambda: float(NOW), cache_size=0
-        )
+        cache = JwksCache(fetcher=_endpoint(document))
+        verifier = Verifier(settings, jwks=cache, clock=lambda: float(NOW), cache_size=0)
         clock = _Clock()
         authorizer = Authorizer(
             verifier, self.repository, settings=settings, clock=clock, wall_clock=lambda: NOW

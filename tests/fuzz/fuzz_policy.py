@@ -19,7 +19,12 @@ Invariants:
   (:func:`expected`: a two-pointer glob matcher and IAM's Deny-Allow-implicit
   order, written without any authz code), and so do ``compact``, ``merge``,
   the list form of ``evaluate``, ``explain``, and ``substitute`` with fuzzed
-  claims against the oracle's own substitution.
+  claims against the oracle's own substitution;
+- shorthand resources (``execute-api:/{stage}/{VERB}/{path}``) are decided by
+  the oracle segment by segment (stage and verb one segment each, the path
+  by glob), and so are the document expanded for the request's API and stage
+  (``expand``) and the policy the authorizer would return for it
+  (substituted, expanded, merged, compacted).
 """
 
 from __future__ import annotations
@@ -35,7 +40,16 @@ from typing import Any
 from atheris import FuzzedDataProvider
 
 from authz.errors import PolicyTooLargeError, PolicyValidationError, TokenSettingsError
-from authz.policy import PolicyDocument, compact, evaluate, explain, merge, substitute
+from authz.policy import (
+    PolicyDocument,
+    api_stage,
+    compact,
+    evaluate,
+    expand,
+    explain,
+    merge,
+    substitute,
+)
 from authz.policy.token_settings import TokenSettings
 from tests.fuzz.common import Vocabulary, fail, mutations, pick
 
@@ -46,6 +60,19 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 _VARIABLE = re.compile(r"\$\{(sub|username|client_id|claim:[A-Za-z0-9_:.-]+)\}")
 _USABLE = re.compile(r"[A-Za-z0-9._@+=,-]+")
 _INVOKE = frozenset({"execute-api:invoke", "execute-api:*", "*"})
+SHORTHAND = "execute-api:/"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# A request whose API and stage are concrete: what a shorthand can be read against.
+_REQUEST = re.compile(
+    r"arn:(?:aws|aws-cn|aws-us-gov):execute-api:[a-z]{2}(?:-[a-z]+)+-[0-9]+:[0-9]{12}:"
+    r"[A-Za-z0-9]+/(\$?[A-Za-z0-9_-]+)((?:/.*)?)",
+    re.DOTALL,
+)
+_HEADS = (
+    "arn:aws:execute-api:us-east-1:123456789012:abc123",
+    "arn:aws-cn:execute-api:cn-north-1:123456789012:zz9",
+    "arn:aws:execute-api:us-east-1:123456789012:a*c",
+)
 
 _PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "AWS", "", "aws*")
 _REGIONS = ("us-east-1", "eu-west-3", "*", "us-*", "?s-east-1", "", "US-EAST-1", "us_east_1")
@@ -78,6 +105,9 @@ _PATH_PARTS = (
     "$",
     "$x",
     "a" * 70,
+    "{id}",
+    "{proxy+}",
+    "x}",
 )
 _CLAIM_VALUES: tuple[Any, ...] = (
     "alice",
@@ -161,12 +191,46 @@ def glob_match(pattern: str, text: str) -> bool:
     return p == len(pattern)
 
 
+def shorthand_match(resource: str, arn: str) -> bool | None:
+    """A shorthand read one segment at a time: its stage against the request's
+    stage, its verb against the request's (a real HTTP verb), its path by glob
+    against the rest. None when ``arn`` names no concrete API and stage."""
+    m = _REQUEST.fullmatch(arn)
+    if m is None:
+        return None
+    stage, after = m.group(1), m.group(2)
+    rest = resource[len(SHORTHAND) :]
+    if rest == "*":
+        return after.startswith("/")
+    parts = rest.split("/", 2)
+    if not glob_match(parts[0], stage):
+        return False
+    if len(parts) == 2:
+        return after.startswith("/")
+    verb, sep, path = after[1:].partition("/")
+    return (
+        after.startswith("/")
+        and bool(sep)
+        and verb in _METHODS
+        and glob_match(parts[1], verb)
+        and glob_match(parts[2], path)
+    )
+
+
+def _matches(effect: str, pattern: str, arn: str) -> bool:
+    if not pattern.startswith(SHORTHAND):
+        return glob_match(pattern, arn)
+    found = shorthand_match(pattern, arn)
+    # No API and stage to read: like an unusable variable, only access is taken away.
+    return effect == "Deny" if found is None else found
+
+
 def _as_list(value: Any) -> list[Any]:
     return [value] if isinstance(value, str) else list(value)
 
 
 def _resolved(resource: str, effect: str, claims: Mapping[str, Any]) -> str | None:
-    """DESIGN.md section 5: an unusable value drops an Allow resource, widens a Deny one."""
+    """An unusable value drops an Allow resource and widens a Deny one."""
 
     def value(m: re.Match[str]) -> str:
         name = m.group(1)
@@ -195,7 +259,7 @@ def expected(raw: Mapping[str, Any], arn: str, claims: Mapping[str, Any]) -> str
             continue
         for r in _as_list(s["Resource"]):
             pattern = _resolved(r, s["Effect"], claims)
-            if pattern is not None and glob_match(pattern, arn):
+            if pattern is not None and _matches(s["Effect"], pattern, arn):
                 matched.add(s["Effect"])
     if "Deny" in matched:
         return "Deny"
@@ -205,10 +269,24 @@ def expected(raw: Mapping[str, Any], arn: str, claims: Mapping[str, Any]) -> str
 # -- generation ---------------------------------------------------------------------
 
 
+def _shorthand(fdp: FuzzedDataProvider, path: str) -> str:
+    form = fdp.ConsumeIntInRange(0, 7)
+    if form == 0:
+        return SHORTHAND + "*"
+    stage = pick(fdp, _STAGES)
+    if form == 1:
+        return f"{SHORTHAND}{stage}/*"
+    if form == 2:
+        return f"{SHORTHAND}{stage}"
+    return f"{SHORTHAND}{stage}/{pick(fdp, _VERBS)}/{path}"
+
+
 def _resource(fdp: FuzzedDataProvider) -> str:
     if fdp.ConsumeIntInRange(0, 15) == 0:
         return "*"
     path = "/".join(pick(fdp, _PATH_PARTS) for _ in range(fdp.ConsumeIntInRange(0, 4)))
+    if fdp.ConsumeBool():
+        return _shorthand(fdp, path)
     parts = [
         f"arn:{pick(fdp, _PARTITIONS)}:execute-api:{pick(fdp, _REGIONS)}",
         pick(fdp, _ACCOUNTS),
@@ -256,10 +334,29 @@ def stored_policies() -> tuple[dict[str, Any], ...]:
 
 def _instance(fdp: FuzzedDataProvider, pattern: str) -> str:
     """A concrete text that ``pattern`` matches (or nearly does)."""
+    if pattern.startswith(SHORTHAND):
+        pattern = pick(fdp, _HEADS) + "/" + pattern[len(SHORTHAND) :]
     out: list[str] = []
     for c in _VARIABLE.sub(lambda m: pick(fdp, ("alice", "u-1", "*", "")), pattern):
         if c == "*":
-            out.append(pick(fdp, ("", "x", "a/b", "orders/42", "/", "?", "${sub}", "\n", "é" * 3)))
+            out.append(
+                pick(
+                    fdp,
+                    (
+                        "",
+                        "x",
+                        "a/b",
+                        "orders/42",
+                        "/",
+                        "?",
+                        "${sub}",
+                        "\n",
+                        "é" * 3,
+                        "GET/x",
+                        "prod",
+                    ),
+                )
+            )
         elif c == "?":
             out.append(pick(fdp, ("a", "/", "?", "*", "é")))
         else:
@@ -355,6 +452,31 @@ def _decisions(fdp: FuzzedDataProvider, raw: Mapping[str, Any], doc: PolicyDocum
                 want=want_sub,
                 got=got_sub,
             )
+        _expanded(raw, doc, substituted, arn, (want, want_sub))
+
+
+def _expanded(
+    raw: Mapping[str, Any],
+    doc: PolicyDocument,
+    substituted: PolicyDocument,
+    arn: str,
+    want: tuple[str, str],
+) -> None:
+    """The document expanded for the request's API and stage, and the policy the
+    authorizer returns there, decide as the oracle does."""
+    api = api_stage(arn)
+    if (api is None) != (shorthand_match(SHORTHAND + "*", arn) is None):
+        fail("api_stage and the oracle disagree on whether the request names an API", arn=arn)
+    if api is None:
+        return
+    returned = compact(merge([expand(substituted, api)]))
+    got = (evaluate(expand(doc, api), arn).effect, evaluate(returned, arn).effect)
+    if got != want:
+        fail("the expanded policy decides differently", raw=raw, arn=arn, want=want, got=got)
+    for statement in returned.statements:
+        for resource in statement.resources:
+            if resource.startswith(SHORTHAND):
+                fail("a shorthand survived expansion", raw=raw, arn=arn, resource=resource)
 
 
 _TOKEN_SETTINGS: tuple[dict[str, Any], ...] = (

@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from authz.errors import JwksError, TokenError
+from authz.errors import TokenError
 from authz.token import JwksCache, Principal, Verifier
 from tests.fuzz.common import (
     NOW,
@@ -56,9 +56,14 @@ from tests.tokens import (
     settings_for,
 )
 
-__all__ = ["check", "oracle", "seeds"]
+__all__ = ["POOL_ISSUERS", "check", "oracle", "seeds", "state"]
 
 KID = "fuzz-key-1"
+# Cognito signs with either spelling of the pool's issuer (the multi-region
+# format adds "issuer-" to the host), byte for byte; nothing else is the pool.
+POOL_ISSUERS = frozenset(
+    {ISSUER, ISSUER.replace("https://cognito-idp.", "https://issuer-cognito-idp.", 1)}
+)
 OTHER_CLIENT = "otherclient0123456789abcd"
 _FIXED_IDS: dict[str, Any] = {
     "jti": "fuzz-jti",
@@ -73,16 +78,16 @@ class _State:
     def __init__(self) -> None:
         self.key = KeyPair(KID, deterministic_rsa_key(1))
         # Same kid, another key: its signatures must never verify.
-        self.impostor = KeyPair.generate(KID)
+        self.impostor = KeyPair(KID, deterministic_rsa_key(2))
         # A second usable kid and a kid the key set marks unusable (use: enc).
-        self.second = KeyPair.generate("fuzz-key-2")
+        self.second = KeyPair("fuzz-key-2", deterministic_rsa_key(3))
         document = jwks(self.key, self.second)
         document["keys"].append(self.key.jwk(kid="fuzz-enc", use="enc"))
         self.keys = {KID: self.key, self.second.kid: self.second}
 
         def verifier(cache_size: int, **settings: Any) -> Verifier:
             cfg = settings_for(**settings)
-            cache = JwksCache(fetcher=_no_fetch)
+            cache = JwksCache(fetcher=_endpoint(document))
             for url in set(cfg.jwks_urls.values()):
                 cache.preload(url, document)
             return Verifier(cfg, jwks=cache, clock=lambda: float(NOW), cache_size=cache_size)
@@ -180,8 +185,10 @@ class _State:
         )
 
 
-def _no_fetch(url: str) -> Mapping[str, Any]:
-    raise JwksError(f"the fuzzer never fetches keys ({url})")
+def _endpoint(document: Mapping[str, Any]) -> Callable[[str], Mapping[str, Any]]:
+    """A JWKS endpoint that is up and serves ``document`` (no network): an unknown kid
+    is then a bad token (401); an unreachable one would make it a documented 500."""
+    return lambda url: document
 
 
 @lru_cache(maxsize=1)
@@ -250,7 +257,7 @@ def oracle(token: str, principal: Principal, verifier: Verifier) -> None:
     except InvalidSignature:
         fail("accepted a signature that does not verify", token=token)
     now = float(NOW)
-    if payload.get("iss") != ISSUER or payload.get("iss") not in rules.issuers:
+    if payload.get("iss") not in POOL_ISSUERS or payload.get("iss") not in rules.issuers:
         fail("accepted a foreign issuer", iss=payload.get("iss"))
     use = payload.get("token_use")
     if use not in (("access", "id") if rules.token_use == "any" else (rules.token_use,)):

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from authz.cli_plan import apply_plan, compute_plan
-from authz.errors import AlreadyExistsError, ConflictError, NotFoundError
+from authz.errors import AlreadyExistsError, ConflictError, NotFoundError, StoreError
 from authz.policy import PolicyDocument
 from authz.policy.selector import DEFAULT, Selector
 from authz.policy_files import PolicyFile
@@ -182,3 +184,25 @@ def test_conflicts_fail_their_item_only() -> None:
     assert all(o.error and o.error.startswith("conflict:") for o in outcomes)
     assert "read version 3 (now version 4)" in (outcomes[1].error or "")
     assert len(repo.calls) == 3
+
+
+class _ForcingRepo(_Repo):
+    records_forced_writes = True
+
+
+def test_forced_apply_marks_only_the_guarded_writes_as_forced() -> None:
+    files = {DEFAULT: _file(DEFAULT, _doc("a")), READERS: _file(READERS, _doc("r"))}
+    repo = _ForcingRepo()
+    plan = compute_plan(files, [_record(ADMINS, _doc("x"))], prune=True)
+    outcomes = apply_plan(plan, repo, actor="t", forced=frozenset({DEFAULT, ADMINS}))
+    assert all(o.ok for o in outcomes)
+    forced = {(op, s): kw.get("forced", False) for op, s, kw in repo.calls}
+    assert forced == {("put", DEFAULT): True, ("put", READERS): False, ("delete", ADMINS): True}
+
+
+def test_forced_apply_on_a_store_that_cannot_record_it_writes_nothing() -> None:
+    repo = _Repo()
+    plan = compute_plan({DEFAULT: _file(DEFAULT, _doc("a"))}, [], prune=False)
+    with pytest.raises(StoreError, match="cannot record a forced write"):
+        apply_plan(plan, repo, actor="t", forced=frozenset({DEFAULT}))
+    assert repo.calls == []

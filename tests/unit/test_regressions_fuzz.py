@@ -199,3 +199,97 @@ def test_admin_caller_name_with_a_lone_surrogate_writes_nothing_and_is_4xx() -> 
     event["requestContext"]["authorizer"]["username"] = "a\udfffice"
     response = _admin(event)
     assert 400 <= response["statusCode"] < 500
+
+
+# -- tests/fuzz/fuzz_token.py (the oracle itself) -------------------------------------
+
+
+# Found as a flaky CI run: the token target's oracle accepted only the original issuer
+# spelling, so a seed that mutated iss into the multi-region spelling (a string in the
+# fuzzer's own dictionary) reported a "foreign issuer" the verifier rightly accepts.
+def test_token_oracle_accepts_the_multi_region_issuer_format() -> None:
+    """A token from the pool's ``issuer-cognito-idp`` host verifies and the oracle agrees."""
+    from tests.fuzz.common import NOW
+    from tests.fuzz.fuzz_token import oracle, state
+    from tests.tokens import ISSUER, access_claims, mint
+
+    issuer = ISSUER.replace("https://cognito-idp.", "https://issuer-cognito-idp.")
+    fuzz = state()
+    token = mint(access_claims(issuer, now=NOW - 60, jti="j"), fuzz.key)
+    for verifier in (fuzz.access, fuzz.cached, fuzz.lenient):
+        oracle(token, verifier.verify(token), verifier)
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        pytest.param("https://issuer-cognito-idp.us-east-1.amazonaws.com/other_pool", id="pool"),
+        pytest.param("https://evil-cognito-idp.us-east-1.amazonaws.com/x", id="host"),
+    ],
+)
+def test_token_oracle_still_refuses_an_issuer_outside_the_pool(issuer: str) -> None:
+    """The oracle's wider issuer set is the pool's two spellings, nothing else."""
+    from tests.fuzz.common import NOW, Finding
+    from tests.fuzz.fuzz_token import POOL_ISSUERS, oracle, state
+    from tests.tokens import ISSUER, access_claims, mint
+
+    fuzz = state()
+    assert issuer not in POOL_ISSUERS
+    assert ISSUER in POOL_ISSUERS
+    token = mint(access_claims(issuer, now=NOW - 60, jti="j"), fuzz.key)
+    principal = fuzz.access.verify(mint(access_claims(now=NOW - 60, jti="j"), fuzz.key))
+    with pytest.raises(Finding, match="foreign issuer"):
+        oracle(token, principal, fuzz.access)
+
+
+# -- authz/handlers/admin_http.py, authz/store/cursor.py: hostile nesting -------------
+
+
+# Found by issue report, then reached by the admin target's nested bodies: a body
+# thousands of levels deep raised RecursionError out of the handler (the lone
+# surrogate escape sent it through _surrogate_paths), and other deep bodies were 500s.
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("[" * 2000 + '"\ud800"' + "]" * 2000, id="deep-raw-surrogate"),
+        pytest.param("[" * 2000 + '"\\ud800"' + "]" * 2000, id="deep-escaped-surrogate"),
+        pytest.param('{"document":' * 3000 + "1" + "}" * 3000, id="deep-objects"),
+        pytest.param("[" * 5000, id="deep-unbalanced"),
+    ],
+)
+def test_admin_deeply_nested_body_is_400_not_recursion_error(body: str) -> None:
+    """A body nested past the limit is a 400 with the error shape; nothing is raised."""
+    response = _admin(_admin_event(body))
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "invalid_body"
+
+
+# Found with the nested cursors: a `next` cursor of 1500 nested arrays (4000 base64
+# characters, under the query limit) raised RecursionError in json.loads: 500.
+def test_admin_deeply_nested_cursor_is_400_not_500() -> None:
+    """A deep `next` cursor is an invalid cursor (400), never a 500."""
+    cursor = base64.urlsafe_b64encode(("[" * 1500 + "]" * 1500).encode()).decode().rstrip("=")
+    event = _admin_event(
+        None,
+        httpMethod="GET",
+        path="/policies",
+        resource="/{proxy+}",
+        pathParameters={"proxy": "policies"},
+        queryStringParameters={"next": cursor},
+        multiValueQueryStringParameters={"next": [cursor]},
+    )
+    response = _admin(event)
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "invalid_cursor"
+
+
+def test_cursor_decoder_refuses_nesting_without_recursing() -> None:
+    """authz/store/cursor.py: any nesting is a CursorError, however deep."""
+    from authz.errors import CursorError
+    from authz.store.cursor import decode, encode
+
+    assert decode(encode({"after": "group:[x]"}), required={"after": str}) == {"after": "group:[x]"}
+    for text in ("[" * 3000 + "]" * 3000, '{"after":"g","x":[1]}'):
+        cursor = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        with pytest.raises(CursorError):
+            decode(cursor, required={"after": str})

@@ -169,6 +169,13 @@ def test_jwks_json_parsed() -> None:
     assert s.jwks_json == {"keys": [{"kid": "a"}]}
 
 
+@pytest.mark.parametrize("value", ["", "   ", "\n"])
+def test_empty_jwks_json_means_unset(value: str) -> None:
+    """serverless.yml passes the optional jwksJson param as "" when it is not given:
+    that is no bundled key set (fetch on first use), not a malformed one."""
+    assert Settings.from_env(env(AUTHZ_JWKS_JSON=value)).jwks_json is None
+
+
 @pytest.mark.parametrize("value", ["{", "[]", '{"keys": {}}', '{"keys": ["x"]}'])
 def test_bad_jwks_json_rejected(value: str) -> None:
     """AUTHZ_JWKS_JSON must be a JWKS object."""

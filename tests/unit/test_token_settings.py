@@ -12,7 +12,10 @@ from authz.policy.token_settings import (
     MAX_BYTES,
     MAX_CLAIMS,
     MAX_SCOPES,
+    OIDC_STANDARD_CLAIMS,
+    RESERVED_CLAIM_PREFIXES,
     RESERVED_CLAIMS,
+    RESERVED_SCOPES,
     Conflict,
     TokenSettings,
     merge_token_settings,
@@ -139,6 +142,21 @@ def test_too_many_scopes_are_rejected() -> None:
     assert paths_of({"scopes": [f"s{i}" for i in range(MAX_SCOPES + 1)]}) == ["token.scopes"]
 
 
+@pytest.mark.parametrize(
+    "scope",
+    ["openid", "profile", "email", "phone", "OpenID", "EMAIL", "Aws.Cognito.Signin.User.Admin"],
+)
+def test_group_cannot_grant_cognito_managed_scopes_in_any_case(scope: str) -> None:
+    """The OIDC scopes say which attributes Cognito released; only Cognito may add them."""
+    errs = errors_of({"scopes": ["orders/read", scope]})
+    assert errs == [
+        {
+            "path": "token.scopes[1]",
+            "message": f"{scope!r} is Cognito's own scope and cannot be granted by a group",
+        }
+    ]
+
+
 def test_cognito_admin_scope_is_rejected() -> None:
     """A group cannot grant Cognito's own aws.cognito.signin.user.admin scope."""
     errs = errors_of({"scopes": ["aws.cognito.signin.user.admin"]})
@@ -204,7 +222,10 @@ def test_cognito_prefixed_claims_are_rejected(name: str) -> None:
     """Every cognito:* claim is Cognito's (groups go through groupOverrideDetails)."""
     errs = errors_of({"claims": {name: "x"}})
     assert errs == [
-        {"path": f"token.claims.{name}", "message": "claims starting with 'cognito:' are reserved"}
+        {
+            "path": f"token.claims.{name}",
+            "message": "claims starting with 'cognito:' are reserved, in any letter case",
+        }
     ]
 
 
@@ -212,13 +233,8 @@ def test_developer_attribute_claims_are_rejected() -> None:
     """Cognito forbids dev:-prefixed developer attribute claims."""
     assert (
         errors_of({"claims": {"dev:x": "y"}})[0]["message"]
-        == "claims starting with 'dev:' are reserved"
+        == "claims starting with 'dev:' are reserved, in any letter case"
     )
-
-
-def test_reserved_claim_names_are_case_sensitive() -> None:
-    """JWT claim names are case-sensitive, so 'Sub' is an ordinary claim."""
-    assert TokenSettings.from_dict({"claims": {"Sub": "x"}}).claims == {"Sub": "x"}
 
 
 @pytest.mark.parametrize("name", ["", "a b", "tab\tx", "nl\n", "nul\x00", "zw\u200b", "x" * 129])
@@ -257,11 +273,11 @@ def test_bad_claim_values_are_rejected(value: Any, message: str) -> None:
     assert message in errs[0]["message"]
 
 
+@pytest.mark.parametrize("value", ["x", {"street": "x"}])
 @pytest.mark.parametrize("name", ["address", "updated_at"])
-def test_id_token_scalar_only_claims_reject_complex_values(name: str) -> None:
-    """Cognito refuses complex values for address and updated_at in the ID token."""
-    assert paths_of({"claims": {name: {"street": "x"}}}) == [f"token.claims.{name}"]
-    assert TokenSettings.from_dict({"claims": {name: "x"}}).claims == {name: "x"}
+def test_address_and_updated_at_cannot_be_set_with_any_value(name: str, value: Any) -> None:
+    """OIDC profile claims are identity: refused whatever the value's type."""
+    assert paths_of({"claims": {name: value}}) == [f"token.claims.{name}"]
 
 
 def test_too_many_claims_are_rejected() -> None:
@@ -404,3 +420,111 @@ def test_merge_of_nothing_is_empty() -> None:
     merged = merge_token_settings({})
     assert merged.empty
     assert json.dumps(dict(merged.claims)) == "{}"
+
+
+# -- identity claims (forged verified email and friends) ------------------------
+
+OIDC_NAMES = [
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "address",
+    "updated_at",
+]
+
+
+def test_the_oidc_standard_claim_list_is_complete() -> None:
+    """Every OpenID Connect standard claim named by the issue is refused."""
+    assert set(OIDC_NAMES) == OIDC_STANDARD_CLAIMS
+
+
+@pytest.mark.parametrize("name", OIDC_NAMES)
+def test_group_cannot_give_members_a_verified_looking_identity(name: str) -> None:
+    """email next to Cognito's real email_verified: true would be a forged verified address."""
+    errs = errors_of({"claims": {name: "ceo@example.com"}})
+    assert [e["path"] for e in errs] == [f"token.claims.{name}"]
+    assert "OpenID Connect standard claim" in errs[0]["message"]
+
+
+@pytest.mark.parametrize("name", ["custom:tenant", "custom:", "CUSTOM:role", "Custom:x"])
+def test_custom_attributes_cannot_be_forged(name: str) -> None:
+    """custom:* claims read as the user's own Cognito attributes."""
+    assert errors_of({"claims": {name: "x"}}) == [
+        {
+            "path": f"token.claims.{name}",
+            "message": "claims starting with 'custom:' are reserved, in any letter case",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Sub",
+        "SUB",
+        "Cognito:groups",
+        "COGNITO:USERNAME",
+        "Email",
+        "eMail",
+        "Phone_Number",
+        "Email_Verified",
+        "Dev:x",
+        "\uff53\uff55\uff42",  # fullwidth "sub"
+        "\u017fub",  # long s + "ub" folds to "sub"
+    ],
+)
+def test_case_variants_of_reserved_names_are_refused(name: str) -> None:
+    """A case (or compatibility) variant of a refused name is refused like the name itself."""
+    assert paths_of({"claims": {name: "x"}}) == [f"token.claims.{name}"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(RESERVED_CLAIMS | OIDC_STANDARD_CLAIMS) + [p + "x" for p in RESERVED_CLAIM_PREFIXES],
+)
+def test_every_refused_name_is_refused_upper_case_too(name: str) -> None:
+    """Upper-casing any refused name does not get it through."""
+    assert paths_of({"claims": {name.upper(): "x"}}) == [f"token.claims.{name.upper()}"]
+
+
+@pytest.mark.parametrize("scope", sorted(RESERVED_SCOPES))
+def test_every_reserved_scope_is_refused_upper_case_too(scope: str) -> None:
+    """Upper-casing a Cognito-managed scope does not get it through."""
+    assert paths_of({"scopes": [scope.upper()]}) == ["token.scopes[0]"]
+
+
+def test_names_that_merely_contain_an_identity_claim_stay_allowed() -> None:
+    """Refusal is by whole name: tenant_email or emails are ordinary claims."""
+    claims = {"tenant_email": "x", "emails": "y", "subscription": "z", "customer": "w"}
+    assert dict(TokenSettings.from_dict({"claims": claims}).claims) == claims
+
+
+def test_stored_forged_identity_claims_are_dropped_and_reported() -> None:
+    """Settings stored before these rules keep their legitimate parts only."""
+    settings, problems = TokenSettings.from_stored(
+        {
+            "scopes": ["orders/read", "openid", "Email"],
+            "claims": {"tenant": "acme", "email": "ceo@example.com", "Sub": "x", "custom:a": 1},
+        }
+    )
+    assert settings.scopes == ("orders/read",)
+    assert dict(settings.claims) == {"tenant": "acme"}
+    assert [p["path"] for p in problems] == [
+        "token.scopes[1]",
+        "token.scopes[2]",
+        "token.claims.Sub",
+        "token.claims.custom:a",
+        "token.claims.email",
+    ]

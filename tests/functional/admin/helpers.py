@@ -41,7 +41,7 @@ def event(
     raw_body: str | None = None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
-    groups: Any = ADMIN_GROUP + ",support",
+    groups: Any = f'["{ADMIN_GROUP}","support"]',
     username: str | None = "alice",
     authorizer: Any = _MISSING,
     resource: str = "/{proxy+}",

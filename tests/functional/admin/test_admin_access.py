@@ -66,7 +66,7 @@ def test_the_admin_group_comes_from_settings(make_app: Any, admin_settings: Any)
     """AUTHZ_ADMIN_GROUP decides who is admin: the default group name is not special."""
     app = make_app(settings=dataclasses.replace(admin_settings, admin_group="platform"))
     assert call(app, "GET", "/policies").status == 403
-    assert call(app, "GET", "/policies", groups="platform").status == 200
+    assert call(app, "GET", "/policies", groups='["platform"]').status == 200
 
 
 def test_updated_by_falls_back_to_sub_without_a_username(app: Any) -> None:
@@ -78,12 +78,12 @@ def test_updated_by_falls_back_to_sub_without_a_username(app: Any) -> None:
 
 def test_an_admin_context_naming_no_caller_is_403(bare_app: Any) -> None:
     """A write must be attributable: a context with the group but no identity is refused."""
-    r = reply(bare_app(event("GET", "/policies", authorizer={"groups": ADMIN_GROUP}), None))
+    r = reply(bare_app(event("GET", "/policies", authorizer={"groups": [ADMIN_GROUP]}), None))
     assert r.status == 403
 
 
 def test_groups_may_arrive_as_a_list(make_app: Any, admin_settings: Any, repository: Any) -> None:
-    """A context built by hand with a JSON list of groups is read the same as a joined string."""
+    """A context built in process with a list of groups reads like the JSON array string."""
     app = build_app(admin_settings, repository, flusher=lambda a, s: None)
     ctx = {"principalId": "p", "username": "u", "groups": ["support", ADMIN_GROUP]}
     assert reply(app(event("GET", "/policies", authorizer=ctx), None)).status == 200

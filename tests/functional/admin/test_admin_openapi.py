@@ -63,3 +63,10 @@ def test_openapi_document_is_stable_and_exportable_without_a_request(bare_app: A
     first = call(bare_app, "GET", "/openapi.json").body
     assert call(bare_app, "GET", "/openapi.json").body == first
     assert bare_app.openapi()["paths"].keys() == first["paths"].keys()
+
+
+def test_openapi_descriptions_are_markdown_without_rest_double_backticks(bare_app: Any) -> None:
+    """Swagger UI renders CommonMark: reST ``literals`` showed up with their backticks."""
+    doc = bare_app.openapi()
+    assert doc["info"]["description"].startswith("Edit authz policies at run time")
+    assert "``" not in json.dumps(doc)

@@ -152,9 +152,10 @@ def test_malformed_simulations_are_400(bare_app: Any, body: dict[str, Any], path
 
 @pytest.fixture
 def verifier() -> Any:
-    from authz.token.verifier import Verifier
+    from authz.token import JwksCache, Verifier
 
-    return Verifier(settings_for(jwks_json=jwks(KeyPair.generate("admin-test"))))
+    up = JwksCache(fetcher=lambda url: jwks(KeyPair.generate("admin-test")))  # no network
+    return Verifier(settings_for(jwks_json=jwks(KeyPair.generate("admin-test"))), jwks=up)
 
 
 def test_token_is_verified_and_its_groups_decide(
@@ -207,3 +208,17 @@ def test_token_simulation_without_token_settings_is_400(bare_app: Any) -> None:
     """A deployment that cannot verify tokens says so and suggests simulating a principal."""
     r = simulate(bare_app, {"token": "a.b.c", "request": {"method": "GET", "path": "/"}})
     assert (r.status, r.error_code) == (400, "token_verification_unavailable")
+
+
+def test_token_whose_keys_cannot_be_fetched_is_503_not_invalid(make_app: Any) -> None:
+    """A JWKS outage says nothing about the token: 503 keys_unavailable, never invalid_token."""
+    from authz.errors import JwksError
+    from authz.token import JwksCache, Verifier
+
+    def down(url: str) -> Any:
+        raise JwksError(f"{url}: connection refused")
+
+    app = make_app(verifier=Verifier(settings_for(), jwks=JwksCache(fetcher=down)))
+    token = mint(access_claims(groups=["readers"]), KeyPair.generate("rotated-in"))
+    r = simulate(app, {"token": token, "request": {"method": "GET", "path": "/orders/1"}})
+    assert (r.status, r.error_code) == (503, "keys_unavailable")

@@ -82,8 +82,8 @@ def test_iam_flavours_return_principal_policy_and_flat_context(
         "username": "reader-1",
         "client_id": ctx["client_id"],
         "token_use": "access",
-        "groups": "readers",
-        "scopes": "orders/write",
+        "groups": '["readers"]',
+        "scopes": '["orders/write"]',
         "epoch": h.authorizer.epoch,
     }
     assert all(isinstance(v, str | int | bool) for v in ctx.values())

@@ -8,6 +8,7 @@ makes the verifier fetch the JWKS over loopback HTTP.
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -55,7 +56,7 @@ def test_cognito_user_tokens_get_their_groups_policies(
     assert evaluate(alice_policy, arn("DELETE", "orders/locked-1")).effect == "Deny"
     assert evaluate(bob_policy, arn("GET", "orders/9")).allowed
     assert not evaluate(bob_policy, arn("DELETE", "orders/9")).allowed
-    assert set(alice["context"]["groups"].split(",")) == {"admins", "readers"}
+    assert set(json.loads(alice["context"]["groups"])) == {"admins", "readers"}
     assert bob["context"]["token_use"] == "access"
     decisions = [line for line in lines(app.out) if line.get("message") == "decision"]  # type: ignore[attr-defined]
     assert decisions[0]["JwksFetches"] == 1  # the key set came over loopback HTTP, once

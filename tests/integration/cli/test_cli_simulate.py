@@ -20,7 +20,7 @@ INTENDED = [
     (["--group", "writers", "--group", "interns", "-X", "DELETE", "-p", "/orders/42"], False),
     (["--sub", "alice-sub", "-X", "GET", "-p", "/users/alice-sub"], True),
     (["--sub", "alice-sub", "-X", "GET", "-p", "/users/bob-sub"], False),
-    (["--scope", "orders.read", "-X", "GET", "-p", "/orders"], True),
+    (["--scope", "orders/read", "-X", "GET", "-p", "/orders"], True),
     (["--group", "authz-admins", "-X", "PUT", "-p", "/policies/group/readers"], True),
 ]
 
@@ -71,6 +71,12 @@ def test_sync_then_simulate_gives_the_intended_decisions(
     )
     assert body["found"] == ["default", "group:readers"]
     assert [m["sid"] for m in body["explanation"]] == ["ReadOrders"]
+    # One key style with the admin API's POST /simulate (SimulateOut).
+    from authz.handlers.admin_models import SimulateOut
+
+    admin_keys = set(SimulateOut.model_fields)
+    assert {"effective_policy", "policy_bytes", "over_budget"} <= set(body) & admin_keys
+    assert [k for k in body if k != k.lower() and k not in admin_keys] == []
 
 
 def test_simulate_from_files_reads_no_table(authz: Runner) -> None:

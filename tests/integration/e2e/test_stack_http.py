@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -79,7 +80,7 @@ def test_backend_sees_the_real_path_and_the_context_as_strings(stack: DevStack) 
     assert body["pathParameters"] == {"proxy": "orders/42"}
     ctx = body["authorizer"]
     assert ctx["username"] == "reader"
-    assert ctx["groups"] == "readers"
+    assert json.loads(ctx["groups"]) == ["readers"]
     assert ctx["token_use"] == "access"
     assert all(isinstance(v, str) for v in ctx.values())
 

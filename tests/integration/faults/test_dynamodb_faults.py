@@ -1,4 +1,4 @@
-"""The authorizer and the admin API while DynamoDB fails (DESIGN.md sections 7 and 10).
+"""The authorizer and the admin API while DynamoDB fails.
 
 The authorizer handler (``authz.handlers.authorizer.build`` with explicit
 Settings, a locally minted token, the JWKS preloaded from AUTHZ_JWKS_JSON)

@@ -7,13 +7,17 @@ outage with cached keys, rotation to an added key); this module adds what a
 caller sees: garbage and empty key sets, rotation that removes the old kid,
 the penalty box on a real clock, stalls of every phase (connect, response,
 headers, body) bounded by the fetcher's documented worst case, a burst of
-misses during a stall, and the authorizer answering 401 rather than hanging
-or failing with 500 while known keys keep working.
+misses during a stall, and the authorizer answering an unknown kid with 500
+(``AuthorizerUnavailable``, which API Gateway does not cache) rather than
+hanging or answering 401 while the endpoint cannot be read, with known keys
+working throughout; with the endpoint up, an unknown kid stays 401.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import socket
 import threading
 import time
@@ -22,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from authz.errors import JwksError, TokenError, UnknownKeyError
-from authz.handlers.authorizer import AuthorizerApp
+from authz.errors import JwksError, KeySetUnavailableError, TokenError, UnknownKeyError
+from authz.handlers.authorizer import AuthorizerApp, AuthorizerUnavailable
 from authz.handlers.observability import Telemetry
 from authz.policy import PolicyDocument
 from authz.service import Authorizer
@@ -187,20 +191,22 @@ GARBAGE = {
 
 @pytest.mark.parametrize("kind", sorted(GARBAGE))
 def test_garbage_key_set_fails_closed_then_recovers(server: FaultServer, kind: str) -> None:
-    """A garbage JWKS is a TokenError at once (no retry); once it is fixed, the next
-    fetch allowed by the penalty box succeeds."""
+    """A garbage JWKS makes the key set unavailable at once (no retry), not a bad token;
+    once it is fixed, the next fetch allowed by the penalty box succeeds."""
     body, content_type = GARBAGE[kind]
     server.serve(body, content_type=content_type)
     clock = FakeClock(0.0)
     v = verifier_for(server.url, clock=clock)
     fetcher = HttpFetcher()
     _, error, elapsed = timed(lambda: v.verify(token(OLD)), worst_case(fetcher) + SLACK)
-    assert isinstance(error, JwksError)
+    assert isinstance(error, KeySetUnavailableError)
+    assert isinstance(error.__cause__, JwksError)
+    assert not isinstance(error, TokenError)
     assert elapsed < 1.5
     assert len(server.paths) == 1  # garbage is not worth a retry
     server.mode, server.document = "ok", jwks(OLD)
-    with pytest.raises(JwksError):
-        v.verify(token(OLD))  # inside the penalty window: no request
+    with pytest.raises(KeySetUnavailableError):
+        v.verify(token(OLD))  # inside the penalty window: no request, still unavailable
     assert len(server.paths) == 1
     clock.advance(10)
     assert v.verify(token(OLD)).sub
@@ -209,13 +215,14 @@ def test_garbage_key_set_fails_closed_then_recovers(server: FaultServer, kind: s
 
 @pytest.mark.parametrize("kind", ["html", "huge", "keys-not-a-list"])
 def test_garbage_refetch_keeps_cached_keys(server: FaultServer, kind: str) -> None:
-    """When a refetch returns garbage, the keys already held keep verifying."""
+    """When a refetch returns garbage, the keys already held keep verifying, and the kid
+    that triggered it is unavailable (500), not unknown (401)."""
     clock = FakeClock(0.0)
     v = verifier_for(server.url, clock=clock)
     assert v.verify(token(OLD)).sub
     server.serve(*GARBAGE[kind])
     clock.advance(10)
-    with pytest.raises(UnknownKeyError):
+    with pytest.raises(KeySetUnavailableError):
         v.verify(token(STRANGER))  # the refetch it triggers gets garbage
     assert len(server.paths) == 2
     assert v.verify(token(OLD)).sub
@@ -313,8 +320,8 @@ def stalled(kind: str, server: FaultServer) -> Iterator[str]:
 def test_stalled_endpoint_bounded_and_cached_keys_unaffected(
     server: FaultServer, kind: str
 ) -> None:
-    """A miss against a stalled endpoint is a TokenError within the fetcher's worst case,
-    and tokens with known kids verify at once while that fetch is stuck."""
+    """A miss against a stalled endpoint is KeySetUnavailableError within the fetcher's
+    worst case, and tokens with known kids verify at once while that fetch is stuck."""
     with stalled(kind, server) as url:
         v = verifier_for(url, preload=jwks(OLD))
         bound = worst_case(HttpFetcher()) + SLACK
@@ -336,21 +343,22 @@ def test_stalled_endpoint_bounded_and_cached_keys_unaffected(
         assert time.monotonic() - started < 0.2
         worker.join(bound)
         assert not worker.is_alive(), f"verify still running after {bound:.1f} s: it hangs"
-        assert isinstance(outcome.get("error"), TokenError)
+        assert isinstance(outcome.get("error"), KeySetUnavailableError)
         assert outcome["elapsed"] < bound
 
 
-def test_connection_refused_is_a_quick_token_error() -> None:
-    """Nothing listening: the miss is a TokenError well inside the bound."""
+def test_connection_refused_is_quickly_unavailable() -> None:
+    """Nothing listening: the miss is KeySetUnavailableError well inside the bound."""
     v = verifier_for(refused_url())
     _, error, elapsed = timed(lambda: v.verify(token(OLD)), worst_case(HttpFetcher()) + SLACK)
-    assert isinstance(error, JwksError)
+    assert isinstance(error, KeySetUnavailableError)
+    assert isinstance(error.__cause__, JwksError)
     assert elapsed < 0.5
 
 
 def test_burst_of_misses_during_a_stall_shares_one_fetch(server: FaultServer) -> None:
     """Eight concurrent misses against a stalled endpoint cost one fetch (and its retry)
-    and all return a TokenError within one worst case."""
+    and all return KeySetUnavailableError within one worst case."""
     server.mode, server.delay = "slow", 30.0
     v = verifier_for(server.url, preload=jwks(OLD))
     bound = worst_case(HttpFetcher()) + SLACK
@@ -377,7 +385,7 @@ def test_burst_of_misses_during_a_stall_shares_one_fetch(server: FaultServer) ->
     assert not any(w.is_alive() for w in workers), "a miss is still waiting"
     assert elapsed < bound
     assert len(errors) == 8
-    assert all(isinstance(e, TokenError) for e in errors)
+    assert all(isinstance(e, KeySetUnavailableError) for e in errors)
     assert len(server.paths) <= HttpFetcher().retries + 1
 
 
@@ -416,26 +424,63 @@ def _event(bearer: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("fault", ["down", "html", "stalled"])
-def test_authorizer_answers_401_fast_when_keys_cannot_be_fetched(
+@pytest.mark.parametrize("fault", ["down", "html", "http-500", "stalled"])
+def test_authorizer_answers_500_fast_when_keys_cannot_be_fetched(
     server: FaultServer, fault: str
 ) -> None:
-    """With the key endpoint down, broken or stalled, an unknown kid is exactly
-    Exception("Unauthorized") within the bound, while a cached kid still gets Allow."""
+    """With the key endpoint down, broken or stalled, an unknown kid is a 500
+    (AuthorizerUnavailable, not Exception("Unauthorized"): clients must not discard
+    a token that may be good) within the bound, while a cached kid still gets Allow."""
     url = refused_url() if fault == "down" else server.url
     if fault == "html":
         server.serve(*GARBAGE["html"])
+    elif fault == "http-500":
+        server.serve(b'{"message": "internal"}', status=500)
     elif fault == "stalled":
         server.mode, server.delay = "slow", 30.0
     app = _authorizer(url, preload=jwks(OLD))
     _, error, elapsed = timed(
         lambda: app(_event(token(STRANGER)), None), worst_case(HttpFetcher()) + SLACK
     )
-    assert type(error) is Exception
-    assert error.args == ("Unauthorized",)
+    assert type(error) is AuthorizerUnavailable
+    assert error.args != ("Unauthorized",)
     assert elapsed < worst_case(HttpFetcher()) + SLACK
     allowed = app(_event(token(OLD)), None)
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    # Inside the refetch back-off the last word from the endpoint is still a failure.
+    with pytest.raises(AuthorizerUnavailable):
+        app(_event(token(STRANGER)), None)
+
+
+def test_authorizer_answers_401_for_an_unknown_kid_while_the_endpoint_is_up(
+    server: FaultServer,
+) -> None:
+    """The endpoint answers and has no such kid: exactly Exception("Unauthorized"), also
+    inside the back-off after that good fetch."""
+    server.document = jwks(OLD)
+    app = _authorizer(server.url, preload=jwks(OLD))
+    for _ in range(2):
+        with pytest.raises(Exception) as caught:  # noqa: PT011  # the contract IS the bare Exception
+            app(_event(token(STRANGER)), None)
+        assert type(caught.value) is Exception
+        assert caught.value.args == ("Unauthorized",)
+    assert len(server.paths) == 1
+
+
+def test_authorizer_logs_and_counts_a_key_outage(server: FaultServer) -> None:
+    """A key outage is written as an error decision with KeysUnavailable = 1."""
+    out = io.StringIO()
+    app = _authorizer(refused_url(), preload=jwks(OLD))
+    # Powertools keeps one logger per service name: a fresh name gets this stream.
+    app.telemetry = Telemetry(service="keys-outage-test", stream=out, environ={})  # type: ignore[arg-type]
+    with pytest.raises(AuthorizerUnavailable):
+        app(_event(token(STRANGER)), None)
+    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    decision = next(line for line in lines if line.get("message") == "decision")
+    assert decision["outcome"] == "error"
+    assert decision["KeysUnavailable"] == 1
+    assert decision["reason"] == "KeySetUnavailableError"
+    assert any("signing keys unavailable" in str(line.get("message")) for line in lines)
 
 
 def test_worst_case_matches_the_documented_defaults() -> None:

@@ -35,13 +35,20 @@ def resource_problem(resource: str) -> tuple[str, str]:
         "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/",
         "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/orders/*/items",
         "arn:aws:execute-api:us-*:12345678901?:abc*/pr?d/P*/orders",
-        "arn:aws:execute-api:*:*:*/*/GET/a.b[c](d)+e^f$g|h{i}",
+        "arn:aws:execute-api:*:*:*/*/GET/a.b[c](d)+e^f$g|h",
         "arn:aws:execute-api:*:*:*/$default/GET/x",
         "arn:aws-cn:execute-api:cn-north-1:123456789012:abc/prod/GET/x",
         "arn:aws-us-gov:execute-api:us-gov-west-1:123456789012:abc/prod/GET/x",
         "arn:aws:execute-api:*:*:*/*/GET/v1/items:batchGet",
         "arn:aws:execute-api:*:*:*/*/GET/users/${sub}/orders/${claim:custom:tenant}",
         "arn:aws:execute-api:*:*:*/*/OPTIONS/*",
+        "execute-api:/*",
+        "execute-api:/prod/*",
+        "execute-api:/*/GET/orders/*",
+        "execute-api:/$default/P*/orders",
+        "execute-api:/pr?d/GET/",
+        "execute-api:/*/*/users/${sub}/orders/${claim:tenant}",
+        "execute-api:/*/GET/a.b[c](d)+e^f$g|h",
     ],
 )
 def test_valid_resources(resource: str) -> None:
@@ -78,6 +85,19 @@ def test_valid_resources(resource: str) -> None:
         ("arn:aws:execute-api:*:*:*/*/GET/a b", "spaces or control characters"),
         ("arn:aws:execute-api:*:*:*/${sub}/GET/x", "only in the path"),
         ("arn:aws:execute-api:*:*:*/*/GET/" + "x" * 500, "the limit is 512"),
+        ("execute-api:/", "the stage is missing"),
+        ("execute-api:/prod", "ends after the stage"),
+        ("execute-api:/pr*", "end it with /* for every verb and path"),
+        ("execute-api:/prod/GET", "missing path after the HTTP method"),
+        ("execute-api:/pro d/GET/x", "stage 'pro d'"),
+        ("execute-api:/*/get/x", "must be upper-case: GET"),
+        ("execute-api:/*/ANY/x", "use * for every method"),
+        ("execute-api:/*/X*/x", "HTTP method 'X*' must be one of"),
+        ("execute-api:/${sub}/GET/x", "only in the path"),
+        ("execute-api:/*/${sub}/x", "only in the path"),
+        ("execute-api:/*/GET/a b", "spaces or control characters"),
+        ("execute-api:/*/GET/${usrname}", "unknown policy variable"),
+        ("execute-api:/*/GET/" + "x" * 500, "the limit is 512"),
     ],
 )
 def test_invalid_resources(resource: str, fragment: str) -> None:
@@ -85,6 +105,51 @@ def test_invalid_resources(resource: str, fragment: str) -> None:
     path, message = resource_problem(resource)
     assert path == "Statement[0].Resource[1]"
     assert fragment in message
+
+
+TEMPLATE_HINT = "route templates such as {id} or {proxy+} never match"
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:execute-api:*:*:*/*/GET/orders/{id}",
+        "arn:aws:execute-api:*:*:*/*/GET/admin/{proxy+}",
+        "arn:aws:execute-api:us-east-1:123456789012:abc/prod/DELETE/users/{userId}/x",
+        "execute-api:/*/GET/admin/{proxy+}",
+        "execute-api:/prod/PUT/orders/{id}",
+        "execute-api:/*/GET/users/${sub}/{proxy+}",
+        "execute-api:/*/GET/orders/id}",
+    ],
+)
+def test_route_template_in_path_is_refused_with_hint_to_write_star(resource: str) -> None:
+    """A methodArn carries the concrete path, so ``{id}``/``{proxy+}`` never match anything:
+    an Allow written that way grants nothing and a Deny protects nothing. Refused, with a
+    hint to write ``*``, in full ARNs and in the shorthand alike."""
+    path, message = resource_problem(resource)
+    assert path == "Statement[0].Resource[1]"
+    assert TEMPLATE_HINT in message
+    assert "write *" in message
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:execute-api:*:*:*/*/GET/users/${sub}",
+        "execute-api:/*/GET/users/${username}/files/${claim:tenant}",
+        "execute-api:/*/GET/price$x/${client_id}",
+    ],
+)
+def test_policy_variables_are_not_route_templates(resource: str) -> None:
+    """``${sub}``-style variables use braces too but are substituted, so they stay valid."""
+    assert check_resource(resource) == []
+
+
+def test_unknown_variable_is_reported_once_not_as_template_too() -> None:
+    """A mistyped variable gets the variable message, not a second, confusing template one."""
+    problems = check_resource("execute-api:/*/GET/users/${usrname}")
+    assert len(problems) == 1
+    assert "unknown policy variable" in problems[0]
 
 
 def test_resource_limit_is_512_characters() -> None:

@@ -1,4 +1,4 @@
-"""PolicyDocument.from_dict: the grammar of DESIGN.md section 5, error paths and messages."""
+"""PolicyDocument.from_dict: the policy grammar, error paths and messages."""
 
 from __future__ import annotations
 
@@ -387,3 +387,82 @@ def test_variables_property_lists_names_used() -> None:
         )
     )
     assert d.variables == frozenset({"sub", "claim:custom:tenant", "username"})
+
+
+def test_shorthand_problems_carry_their_json_paths_and_nothing_is_built() -> None:
+    """Every bad shorthand (and template path) is reported at its own JSON path at once."""
+    found = problems(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "execute-api:Invoke",
+                    "Resource": [
+                        "execute-api:/*/GET/ok",
+                        "execute-api:/prod",
+                        "execute-api:/*/GET/{id}",
+                    ],
+                },
+                {
+                    "Effect": "Deny",
+                    "Action": "execute-api:Invoke",
+                    "Resource": "execute-api:/*/any/x",
+                },
+            ],
+        }
+    )
+    assert [e["path"] for e in found] == [
+        "Statement[0].Resource[1]",
+        "Statement[0].Resource[2]",
+        "Statement[1].Resource",
+    ]
+    assert "ends after the stage" in found[0]["message"]
+    assert "route templates" in found[1]["message"]
+    assert "HTTP method 'any' must be one of" in found[2]["message"]
+
+
+def test_shorthand_flag_marks_documents_that_decide_per_api() -> None:
+    """Caches key on the API and stage only for documents that use the shorthand."""
+    assert PolicyDocument.from_dict(doc(Resource="execute-api:/*/GET/x")).shorthand
+    assert not PolicyDocument.from_dict(doc()).shorthand
+    assert not PolicyDocument.from_dict(doc(Resource="*")).shorthand
+
+
+def test_deny_with_proxy_template_is_refused_instead_of_protecting_nothing() -> None:
+    """Allow ``GET/*`` plus Deny ``GET/admin/{proxy+}`` would still allow ``GET /admin/users``
+    (no methodArn holds ``{proxy+}``): the document is refused, naming the Deny's resource."""
+    path, message = only(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "execute-api:Invoke",
+                    "Resource": "execute-api:/*/GET/*",
+                },
+                {
+                    "Effect": "Deny",
+                    "Action": "execute-api:Invoke",
+                    "Resource": "execute-api:/*/GET/admin/{proxy+}",
+                },
+            ],
+        }
+    )
+    assert path == "Statement[1].Resource"
+    assert "write *" in message
+
+
+def test_problems_are_listed_in_the_order_the_statement_writes_its_fields() -> None:
+    """A report reads like the file: its fields top to bottom, missing required ones last."""
+    raw = {"Resource": "x", "Condition": {}, "Action": "s3:Get", "Sid": 5}
+    with pytest.raises(PolicyValidationError) as caught:
+        PolicyDocument.from_dict({"Version": "2012-10-17", "Statement": [raw]})
+    paths = [e["path"] for e in caught.value.errors]
+    assert paths == [
+        "Statement[0].Resource",
+        "Statement[0].Condition",
+        "Statement[0].Action",
+        "Statement[0].Sid",
+        "Statement[0].Effect",
+    ]

@@ -9,6 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authz.policy import PolicyDocument, evaluate, method_arn, substitute
+from authz.policy.substitute import resolve
+from authz.policy.variables import usable_value
 from tests.strategies import (
     CLAIM_NAMES,
     arn_requests,
@@ -20,6 +22,10 @@ from tests.strategies import (
 from tests.unit.policy.reference import fail_closed, pairs_effect, plain_replace
 
 ANY = "arn:aws:execute-api:*:*:*"
+DOT_SEGMENTS = (".", "..")
+
+
+usable_claims = claims(usable_only=True)
 
 
 def arn(verb: str, path: str) -> str:
@@ -43,7 +49,7 @@ def resources(doc: PolicyDocument) -> list[tuple[str, str]]:
 
 @given(
     documents(variables=True, max_statements=2),
-    claims(usable_only=True),
+    usable_claims,
     st.lists(method_arns(), max_size=3),
 )
 def test_usable_values_equal_plain_text_replacement(
@@ -73,7 +79,7 @@ def test_any_values_decide_like_the_fail_closed_reference(
 
 @given(
     documents(variables=True, max_statements=2),
-    claims(usable_only=True),
+    usable_claims,
     unusable_values,
     st.sampled_from(CLAIM_NAMES),
     st.lists(method_arns(), max_size=3),
@@ -174,3 +180,61 @@ def test_bool_is_not_an_int_value() -> None:
     """True is not substituted as '1' or 'True'."""
     d = policy(("Allow", [f"{ANY}/*/GET/flags/${{claim:admin}}"]))
     assert substitute(d, {"admin": True}).statements == ()
+
+
+@pytest.mark.parametrize("value", DOT_SEGMENTS)
+def test_dot_dot_username_cannot_climb_out_of_its_folder(value: str) -> None:
+    """``files/${username}/*`` with a username of ``..`` must not become ``files/../*``."""
+    d = policy(("Allow", [f"{ANY}/*/GET/files/${{username}}/*", f"{ANY}/*/GET/public"]))
+    out = substitute(d, {"username": value})
+    assert out.statements[0].resources == (f"{ANY}/*/GET/public",)
+    assert not evaluate(out, arn("GET", f"/files/{value}/secret")).allowed
+
+
+@pytest.mark.parametrize("value", DOT_SEGMENTS)
+def test_dot_segment_value_widens_deny_to_every_folder(value: str) -> None:
+    """A Deny on ``files/${username}/private`` with ``..`` denies every user's private folder."""
+    d = policy(
+        ("Allow", [f"{ANY}/*/GET/files/*"]),
+        ("Deny", [f"{ANY}/*/GET/files/${{username}}/private"]),
+    )
+    out = substitute(d, {"username": value})
+    assert out.statements[1].resources == (f"{ANY}/*/GET/files/*/private",)
+    assert evaluate(out, arn("GET", "/files/bob/private")).effect == "Deny"
+    assert evaluate(out, arn("GET", "/files/bob/notes")).allowed
+
+
+@pytest.mark.parametrize("value", ["...", ".a", "a.", "a..b", "..a"])
+def test_dotted_values_that_are_not_dot_segments_stay_usable(value: str) -> None:
+    """Only the two climbing segments are refused; dotted identifiers still work."""
+    assert usable_value(value) == value
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["${username}", "${sub}", "${claim:a}", "/", ".", "x"]),
+            st.text(alphabet="ab./", max_size=3),
+        ),
+        max_size=8,
+    ),
+    st.dictionaries(
+        st.sampled_from(["username", "sub", "a"]),
+        st.text(alphabet="a.", min_size=1, max_size=3),
+    ),
+    st.sampled_from(["Allow", "Deny"]),
+)
+def test_substitution_never_creates_a_dot_segment(
+    parts: list[str], values: dict[str, str], effect: Any
+) -> None:
+    """Every ``/`` segment holding a variable resolves to something other than ``.``/``..``."""
+    template = "".join(parts)
+    resolved = resolve(template, effect, values)
+    if resolved is None:
+        return
+    # Values contain no "/", so segment i of the result comes from segment i of the template.
+    before, after = template.split("/"), resolved.split("/")
+    assert len(before) == len(after)
+    for old, new in zip(before, after, strict=True):
+        if "${" in old:
+            assert new not in DOT_SEGMENTS, (template, values, resolved)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from authz.errors import JwksError, UnknownKeyError
+from authz.errors import JwksError, KeySetUnavailableError, TokenError, UnknownKeyError
 from authz.token import JwksCache, parse_jwks
 from authz.token.fetch import HttpFetcher
 from tests.tokens import FakeClock, KeyPair, RecordingFetcher, jwks
@@ -105,25 +105,26 @@ def test_penalty_box_is_per_url() -> None:
 
 
 def test_outage_keeps_cached_keys_working() -> None:
-    """While the endpoint fails, known kids keep resolving and unknown ones fail."""
+    """While the endpoint fails, known kids keep resolving; unknown ones are unavailable."""
     cache, fetcher, clock = make(jwks(K1))
     cache.get_key(URL, "k1")
     fetcher.fail = True
     clock.advance(60)
-    with pytest.raises(UnknownKeyError) as info:
+    with pytest.raises(KeySetUnavailableError) as info:
         cache.get_key(URL, "k2")
     assert isinstance(info.value.__cause__, JwksError)
     assert cache.get_key(URL, "k1").kid == "k1"
     assert len(fetcher.calls) == 2
 
 
-def test_failed_first_fetch_raises_jwks_error_and_is_rate_limited() -> None:
-    """With no keys at all a failing endpoint gives JwksError, retried at most every 10 s."""
+def test_failed_first_fetch_is_unavailable_and_rate_limited() -> None:
+    """With no keys at all a failing endpoint gives KeySetUnavailableError, retried at
+    most every 10 s."""
     cache, fetcher, clock = make()
     fetcher.fail = True
-    with pytest.raises(JwksError):
+    with pytest.raises(KeySetUnavailableError):
         cache.get_key(URL, "k1")
-    with pytest.raises(JwksError):
+    with pytest.raises(KeySetUnavailableError):
         cache.get_key(URL, "k1")
     assert len(fetcher.calls) == 1
     fetcher.fail = False
@@ -133,25 +134,107 @@ def test_failed_first_fetch_raises_jwks_error_and_is_rate_limited() -> None:
 
 
 def test_fetcher_exception_of_any_type_is_mapped() -> None:
-    """A fetcher raising a foreign exception surfaces as JwksError (fail closed)."""
+    """A fetcher raising a foreign exception surfaces as an unavailable key set whose
+    cause is a JwksError naming it (fail closed, never a 401)."""
 
     def broken(url: str) -> Mapping[str, Any]:
         raise RuntimeError("boom")
 
     cache = JwksCache(fetcher=broken, clock=FakeClock())
-    with pytest.raises(JwksError, match="boom"):
+    with pytest.raises(KeySetUnavailableError, match="boom") as info:
         cache.get_key(URL, "k1")
+    assert isinstance(info.value.__cause__, JwksError)
 
 
 def test_garbage_document_keeps_previous_keys() -> None:
-    """A refetch returning something that is not a JWKS keeps the keys already held."""
+    """A refetch returning something that is not a JWKS keeps the keys already held,
+    and an unknown kid is then unavailable rather than unknown."""
     cache, fetcher, clock = make(jwks(K1))
     cache.get_key(URL, "k1")
     fetcher.document = {"not": "a jwks"}
     clock.advance(10)
-    with pytest.raises(UnknownKeyError):
+    with pytest.raises(KeySetUnavailableError):
         cache.get_key(URL, "k2")
     assert cache.get_key(URL, "k1").kid == "k1"
+
+
+# --- an outage is not a bad token --------------------------------------------------
+
+
+def test_key_set_unavailable_is_not_a_token_error() -> None:
+    """The authorizer answers every TokenError with 401; an outage must not be one."""
+    assert not issubclass(KeySetUnavailableError, TokenError)
+    assert not issubclass(JwksError, TokenError)
+
+
+def test_unknown_kid_inside_the_penalty_window_after_a_failed_fetch_is_unavailable() -> None:
+    """While the refetch back-off holds after a failure, an unknown kid is still a 500-type
+    error: the last word from the endpoint was a failure, not "no such key"."""
+    cache, fetcher, clock = make(jwks(K1))
+    cache.get_key(URL, "k1")
+    fetcher.fail = True
+    clock.advance(10)
+    with pytest.raises(KeySetUnavailableError):
+        cache.get_key(URL, "rotated")
+    for _ in range(5):
+        clock.advance(1)
+        with pytest.raises(KeySetUnavailableError):
+            cache.get_key(URL, "rotated")
+    assert len(fetcher.calls) == 2  # the back-off still limits the refetches
+
+
+def test_unknown_kid_inside_the_penalty_window_after_a_good_fetch_stays_unknown() -> None:
+    """The endpoint answered a moment ago without this kid: 401-type UnknownKeyError."""
+    cache, fetcher, clock = make(jwks(K1))
+    cache.get_key(URL, "k1")
+    clock.advance(10)
+    with pytest.raises(UnknownKeyError):
+        cache.get_key(URL, "nope")
+    fetcher.fail = True  # no further fetch is allowed yet, so this never shows
+    clock.advance(5)
+    with pytest.raises(UnknownKeyError):
+        cache.get_key(URL, "nope")
+    assert len(fetcher.calls) == 2
+
+
+def test_recovery_after_an_outage_makes_unknown_kids_401_again() -> None:
+    """Once a fetch succeeds again, an absent kid is a plain UnknownKeyError and a
+    rotated one is found."""
+    cache, fetcher, clock = make(jwks(K1))
+    cache.get_key(URL, "k1")
+    fetcher.fail = True
+    clock.advance(10)
+    with pytest.raises(KeySetUnavailableError):
+        cache.get_key(URL, "k2")
+    fetcher.fail = False
+    fetcher.document = jwks(K1, K2)
+    clock.advance(10)
+    assert cache.get_key(URL, "k2").kid == "k2"
+    clock.advance(10)
+    with pytest.raises(UnknownKeyError):
+        cache.get_key(URL, "nope")
+
+
+def test_preloaded_keys_with_a_failing_endpoint_make_an_unknown_kid_unavailable() -> None:
+    """AUTHZ_JWKS_JSON bundled keys: a kid outside them, with the endpoint down, is 500."""
+    cache, fetcher, _ = make()
+    cache.preload(URL, jwks(K1))
+    fetcher.fail = True
+    assert cache.get_key(URL, "k1").kid == "k1"
+    with pytest.raises(KeySetUnavailableError):
+        cache.get_key(URL, "k2")
+
+
+def test_unusable_kid_stays_unknown_even_while_the_endpoint_is_down() -> None:
+    """A kid the held set itself describes as unusable is a bad token, outage or not."""
+    cache, fetcher, clock = make()
+    cache.preload(URL, {"keys": [K1.jwk(use="enc"), K2.jwk()]})
+    fetcher.fail = True
+    clock.advance(10)
+    with pytest.raises(KeySetUnavailableError):
+        cache.get_key(URL, "other")
+    with pytest.raises(UnknownKeyError, match="use is 'enc'"):
+        cache.get_key(URL, "k1")
 
 
 def test_concurrent_misses_share_one_fetch() -> None:

@@ -15,7 +15,9 @@ from tests.tokens import (
     POOL_ID,
     FakeClock,
     KeyPair,
+    RecordingFetcher,
     access_claims,
+    jwks,
     local_verifier,
     mint,
 )
@@ -41,6 +43,9 @@ def verifier_for(token_use: str, client_ids: str, leeway: int) -> tuple[Verifier
         clock = FakeClock(NOW)
         v = local_verifier(
             KEY,
+            # A reachable endpoint serving the same keys: an unknown kid is then a bad
+            # token (401), not an outage (500).
+            fetcher=RecordingFetcher(jwks(KEY)),
             clock=clock,
             cache_size=0,
             token_use=token_use,

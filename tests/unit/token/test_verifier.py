@@ -14,6 +14,7 @@ from authz.errors import (
     ConfigError,
     ExpiredTokenError,
     IssuerError,
+    KeySetUnavailableError,
     MalformedTokenError,
     NotYetValidError,
     SignatureError,
@@ -707,6 +708,27 @@ def test_from_settings_builds_default_verifier() -> None:
     """from_settings builds a verifier with its own JWKS cache and preloaded keys."""
     v = Verifier.from_settings(settings_for(jwks_json=jwks(KEY)))
     assert v.jwks.key_set(JWKS_URL) is not None
+
+
+def test_unknown_kid_while_the_endpoint_fails_is_unavailable_not_a_token_error(
+    clock: FakeClock, fetcher: RecordingFetcher, verifier: Verifier
+) -> None:
+    """Key endpoint outage: a token whose kid is not held raises KeySetUnavailableError
+    (the authorizer's 500), not a TokenError (401); held keys keep verifying."""
+    fetcher.fail = True
+    with pytest.raises(KeySetUnavailableError) as info:
+        verifier.verify(mint(access(), OTHER))
+    assert not isinstance(info.value, TokenError)
+    assert verifier.verify(mint(access(), KEY)).sub
+
+
+def test_unknown_kid_while_the_endpoint_answers_is_a_token_error(
+    fetcher: RecordingFetcher, verifier: Verifier
+) -> None:
+    """The endpoint answered without that kid: UnknownKeyError, a TokenError (401)."""
+    with pytest.raises(UnknownKeyError):
+        verifier.verify(mint(access(), OTHER))
+    assert fetcher.calls
 
 
 def test_jwks_url_override_is_the_only_url_fetched(clock: FakeClock) -> None:
