@@ -12,8 +12,8 @@ stop. A request that gives such a ``*`` many places to stop (counted per
 request, one ``str.count`` per character that can end it), a request longer
 than ``LONG_ARN``, and every request to a policy whose regexes would retry
 many scans under such a ``*`` (``UnionRegex.unbounded``, known at compile
-time) are decided by ``globset.GlobSet`` instead, whose cost is linear in the
-request. Both decide identically; only the reported statement
+time) are decided by ``globset.GlobSet`` (RE2) instead, whose cost is linear
+in the request. Both decide identically; only the reported statement
 may differ when several patterns match.
 
 Resources still holding policy variables are compiled as ``substitute`` with
