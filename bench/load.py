@@ -22,9 +22,9 @@ Checks, all from what the clients and editors observed:
   ``[t_request - staleness, t_response]`` are evaluated (version ``v`` may be
   in force from when its PUT was sent until the PUT of ``v + 1`` was
   acknowledged); the answer must equal one of their decisions. Requests no
-  edit can affect thus get exactly one right answer. ``staleness`` is
-  DESIGN.md section 7's bound without a flush, epoch check interval + API
-  Gateway result TTL, plus ``slack`` for the time a request spends inside
+  edit can affect thus get exactly one right answer. ``staleness`` is the
+  bound without a flush (README, "Caching and freshness"), epoch check
+  interval + API Gateway result TTL, plus ``slack`` for the time a request spends inside
   the gateway and authorizer on a loaded machine: it holds whatever the
   flush does. Answers outside the tighter bound the admin API reports after
   flushing the stage cache (``freshness.max_staleness_seconds``, the epoch
