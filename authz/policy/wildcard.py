@@ -28,7 +28,6 @@ __all__ = [
     "build_union",
     "matches",
     "normalize",
-    "segment_regex",
     "subsumes",
     "to_regex",
     "union",
@@ -77,11 +76,6 @@ _ESCAPE = {
 
 def _segment(text: str, one: str) -> str:
     return text.translate(_ESCAPE[one])
-
-
-def segment_regex(text: str) -> str:
-    """Regex source of a ``*``-free piece of a pattern (``?`` any one character)."""
-    return _segment(text, _ANY)
 
 
 def to_regex(pattern: str, *, one: str = _ANY) -> str:
