@@ -1,8 +1,10 @@
-"""In-process caches with an injected clock: a TTL + LRU map and the epoch guard.
+"""In-process caches with an injected clock: a bounded LRU map, a TTL cache and the epoch guard.
 
-Pure standard library, no AWS: the authorizer builds one ``TTLCache`` per
-kind of cached thing and one ``EpochGuard`` that empties them all when an
-admin write moves the policy epoch.
+Pure standard library, no AWS. ``BoundedMap`` is the one bounded map of the
+package: every cache that must not grow without limit is a ``BoundedMap`` or
+a ``TTLCache`` (which is a ``BoundedMap`` of expiring entries). The
+authorizer builds its caches from these and one ``EpochGuard`` that empties
+them all when an admin write moves the policy epoch.
 
 Hits are told from misses by identity with ``MISSING``, never by
 truthiness: an empty policy or a Deny decision is a real, cacheable value.
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final, Generic, Protocol, TypeVar, overload
 
-__all__ = ["MISSING", "Clearable", "EpochGuard", "TTLCache"]
+__all__ = ["MISSING", "BoundedMap", "Clearable", "EpochGuard", "TTLCache"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -47,7 +49,80 @@ class _Missing(Enum):
 MISSING: Final = _Missing.MISSING
 
 
-@dataclass(slots=True)
+class BoundedMap(Generic[K, V]):
+    """A dict of at most ``max_entries`` items; the least recently inserted or read goes first.
+
+    Reads through ``get`` and ``[]`` count as use; ``in`` and ``len`` do not.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be >= 1, got {max_entries}")
+        self.max_entries = max_entries
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @overload
+    def get(self, key: K) -> V | None: ...
+
+    @overload
+    def get(self, key: K, default: D) -> V | D: ...
+
+    def get(self, key: K, default: object = None) -> object:
+        with self._lock:
+            if key not in self._items:
+                return default
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def __getitem__(self, key: K) -> V:
+        with self._lock:
+            value = self._items[key]
+            self._items.move_to_end(key)
+            return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    @overload
+    def peek(self, key: K) -> V | None: ...
+
+    @overload
+    def peek(self, key: K, default: D) -> V | D: ...
+
+    def peek(self, key: K, default: object = None) -> object:
+        """Like ``get``, but not a use: the item keeps its place in the eviction order."""
+        with self._lock:
+            return self._items.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._items
+
+    @overload
+    def pop(self, key: K) -> V | None: ...
+
+    @overload
+    def pop(self, key: K, default: D) -> V | D: ...
+
+    def pop(self, key: K, default: object = None) -> object:
+        with self._lock:
+            return self._items.pop(key, default)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+@dataclass(slots=True, frozen=True)
 class _Entry(Generic[V]):
     value: V
     expires_at: float
@@ -63,13 +138,13 @@ class TTLCache(Generic[K, V]):
     def __init__(self, *, ttl: float, max_entries: int, clock: Clock = time.monotonic) -> None:
         if ttl < 0:
             raise ValueError(f"ttl must be >= 0, got {ttl}")
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be >= 1, got {max_entries}")
         self.ttl = ttl
-        self.max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedMap[K, _Entry[V]] = BoundedMap(max_entries)
+
+    @property
+    def max_entries(self) -> int:
+        return self._entries.max_entries
 
     @overload
     def get(self, key: K) -> V | _Missing: ...
@@ -80,46 +155,39 @@ class TTLCache(Generic[K, V]):
     def get(self, key: K, default: object = MISSING) -> object:
         """The fresh value for ``key``, else ``default`` (``MISSING`` unless given)."""
         now = self._clock()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or now >= entry.expires_at:
-                return default
-            self._entries.move_to_end(key)
-            return entry.value
+        entry = self._entries.peek(key)
+        if entry is None or now >= entry.expires_at:
+            return default
+        self._entries.get(key)  # a fresh hit is a use; an expired one is not
+        return entry.value
 
     def stale_get(self, key: K, max_stale: float) -> V | _Missing:
-        """The value for ``key`` if fresh or expired at most ``max_stale`` seconds ago."""
+        """The value for ``key`` if fresh or expired at most ``max_stale`` seconds ago.
+
+        Not a use: a stale read does not protect the entry from eviction.
+        """
         now = self._clock()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or now >= entry.expires_at + max_stale:
-                return MISSING
-            return entry.value
+        entry = self._entries.peek(key)
+        if entry is None or now >= entry.expires_at + max_stale:
+            return MISSING
+        return entry.value
 
     def put(self, key: K, value: V, ttl: float | None = None) -> None:
         """Store ``value``, fresh for ``ttl`` seconds (the cache's ``ttl`` unless given)."""
         lifetime = self.ttl if ttl is None else ttl
         if lifetime < 0:
             raise ValueError(f"ttl must be >= 0, got {lifetime}")
-        expires_at = self._clock() + lifetime
-        with self._lock:
-            self._entries[key] = _Entry(value, expires_at)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._entries[key] = _Entry(value, self._clock() + lifetime)
 
     def discard(self, key: K) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
+        self._entries.pop(key)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
     def __len__(self) -> int:
         """Entries held, expired ones included (they still serve ``stale_get``)."""
-        with self._lock:
-            return len(self._entries)
+        return len(self._entries)
 
 
 class Clearable(Protocol):
@@ -182,21 +250,14 @@ class EpochGuard:
                 if self._checked_at == now:
                     self._checked_at = previous
             raise
-        with self._lock:
-            moved = self._epoch is not None and epoch != self._epoch
-            self._epoch = epoch
-            caches = list(self._caches) if moved else []
-        for cache in caches:
-            cache.clear()
-        return moved
+        return self.observe(epoch, at=now)
 
     def observe(self, epoch: int, *, at: float | None = None) -> bool:
-        """Record an epoch that the caller read itself, as ``check`` would have.
+        """Record an epoch read at clock time ``at`` (default: now); the interval runs from it.
 
-        For a read made together with other data (the authorizer reads the
-        epoch in the same request as a cold start's documents). ``at`` is the
-        clock time the read started (default: now); the interval runs from
-        it. True when the epoch moved and the caches were cleared.
+        ``check`` ends here; a caller that reads the epoch together with other
+        data (the authorizer, on a cold start's snapshot read) calls it
+        directly. True when the epoch moved and the caches were cleared.
         """
         now = self._clock() if at is None else at
         with self._lock:

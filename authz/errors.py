@@ -28,12 +28,18 @@ foreign exception type.
     │       ├── IssuerError         iss not accepted
     │       ├── AudienceError       client_id / aud not allowed
     │       └── TokenUseError       token_use not the configured one
+    ├── StoreAnswer                 the store answered "no" to this request (not a failure)
+    │   ├── NotFoundError           no such policy -> 404
+    │   └── ConflictError           expected version does not match -> 412
+    │       └── AlreadyExistsError  create-only on an existing policy -> 409
     └── StoreError                  DynamoDB failed -> 500 (never an Allow)
+        ├── StoreCredentialsError   no AWS credentials or region: a set-up problem
         ├── StoreUnavailableError   could not reach/complete the request (throttled, down)
-        ├── NotFoundError           no such policy -> 404
-        ├── ConflictError           expected version does not match -> 412
-        │   └── AlreadyExistsError  create-only on an existing policy -> 409
         └── ItemTooLargeError       item would exceed DynamoDB's 400 KB -> 413
+
+A ``StoreAnswer`` is the store doing its job, like httpx's ``HTTPStatusError``
+beside its ``RequestError``: ``except StoreError`` means "retry or 500" and
+never swallows a 404 or a version conflict.
 
 ``PolicyValidationError``, ``SelectorError`` and ``CursorError`` are also ``ValueError`` so
 callers that only know the standard library can still catch them.
@@ -64,6 +70,7 @@ __all__ = [
     "PolicyValidationError",
     "SelectorError",
     "SignatureError",
+    "StoreAnswer",
     "StoreCredentialsError",
     "StoreError",
     "StoreUnavailableError",
@@ -215,11 +222,15 @@ class StoreUnavailableError(StoreError):
     """The store is down, slow or throttling; the request may be retried later."""
 
 
-class NotFoundError(StoreError):
+class StoreAnswer(AuthzError):
+    """The store answered: the request was understood and refused for what is stored."""
+
+
+class NotFoundError(StoreAnswer):
     """No policy for that selector."""
 
 
-class ConflictError(StoreError):
+class ConflictError(StoreAnswer):
     """The expected version does not match the stored one (optimistic concurrency)."""
 
     def __init__(self, message: str, *, expected: int | None = None, actual: int | None = None):

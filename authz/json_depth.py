@@ -1,4 +1,5 @@
-"""How deeply a JSON text nests, measured without parsing it.
+"""How deeply a JSON text nests, measured without parsing it; and the strict
+JSON constants rule every parser of untrusted JSON shares.
 
 ``json.loads`` recurses once per ``[`` or ``{``: a hostile text a few
 thousand brackets deep raises ``RecursionError`` there, or in any recursive
@@ -9,7 +10,9 @@ follows strings and escapes, and refused above :data:`MAX_JSON_DEPTH`.
 
 from __future__ import annotations
 
-__all__ = ["MAX_JSON_DEPTH", "too_deep"]
+from typing import NoReturn
+
+__all__ = ["MAX_JSON_DEPTH", "reject_constant", "too_deep"]
 
 # Far above anything the admin API accepts (a policy document with conditions
 # nests ~7 levels, token settings claims at most 5 more), far below the
@@ -32,13 +35,11 @@ def too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     depth = 0
     in_string = escaped = False
     for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped = char == "\\"
+            in_string = char != '"'
         elif char == '"':
             in_string = True
         elif char in _OPEN:
@@ -48,3 +49,13 @@ def too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
         elif char in _CLOSE:
             depth = max(0, depth - 1)
     return False
+
+
+def reject_constant(name: str) -> NoReturn:
+    """``parse_constant`` for ``json``: refuse ``NaN``, ``Infinity`` and ``-Infinity``.
+
+    Python's ``json`` accepts them; JSON (RFC 8259), DynamoDB and every other
+    reader of what authz stores or verifies do not. Raises ``ValueError``, as
+    ``json`` does for any other invalid text.
+    """
+    raise ValueError(f"{name} is not JSON")

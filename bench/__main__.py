@@ -15,7 +15,14 @@ import sys
 import time
 from typing import Any
 
-MODULES = ["bench.policy", "bench.adversarial", "bench.token", "bench.authorizer", "bench.load"]
+MODULES = [
+    "bench.policy",
+    "bench.adversarial",
+    "bench.token",
+    "bench.authorizer",
+    "bench.matrix",
+    "bench.load",
+]
 
 
 def _fmt(value: Any) -> str:

@@ -64,8 +64,8 @@ import requests
 
 from authz.dev.stack import ACCOUNT, API_ID, STAGE, DevStack, start_stack
 from authz.policy import PolicyDocument, Selector, evaluate, selectors_for
-from authz.policy_files import read_tree
 from authz.service import effective_policy
+from authz.store.files import read_tree
 from authz.token import Verifier
 
 __all__ = ["LoadReport", "Probe", "main", "run", "simulate"]

@@ -38,6 +38,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -78,11 +79,10 @@ RUNTIME_PROVIDED = frozenset(
 )
 # The top-level import names of those, to stand them in for the import check.
 RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
-# What the Lambda code is: authz/ minus the local stack and the CLI.
-EXCLUDED_CODE = ("authz/dev/", "authz/cli", "authz/policy_files.py")
+SERVERLESS = REPO / "serverless.yml"
 REQUIRED_CODE = (
     "authz/handlers/authorizer.py",
-    "authz/handlers/admin.py",
+    "authz/handlers/admin/app.py",
     "authz/handlers/pretoken.py",
 )
 HEAVY_IMPORTS = (
@@ -232,14 +232,70 @@ class Dist:
         )
 
 
+def package_patterns(path: Path = SERVERLESS) -> list[str]:
+    """serverless.yml's ``package.patterns``: the one list of what the zip holds.
+
+    Read line by line instead of with a YAML parser: the file's CloudFormation
+    tags (``!Ref``) need a custom loader, and this block is a plain list.
+    """
+    patterns: list[str] = []
+    section = ""
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith(" "):
+            section = line.split(":", 1)[0]
+        elif section == "package" and line.startswith("  ") and not line.startswith("   "):
+            section = "package.patterns" if line.strip() == "patterns:" else "package"
+        elif section == "package.patterns" and line.lstrip().startswith("- "):
+            patterns.append(line.strip()[2:].strip().strip("'\""))
+    if not patterns:
+        raise CheckError(f"{path.name} has no package.patterns")
+    return patterns
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A serverless (micromatch) glob as a regex: ``**`` spans folders, ``*`` does not."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            out.append({"*": "[^/]*", "?": "[^/]"}.get(pattern[i], re.escape(pattern[i])))
+            i += 1
+    return re.compile("".join(out))
+
+
+def packaged(rel: str, patterns: Iterable[str]) -> bool:
+    """Whether serverless packages the repository file ``rel``: the last matching pattern wins."""
+    keep = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if _glob(pattern.removeprefix("!")).fullmatch(rel):
+            keep = not negated
+    return keep
+
+
+def excluded_folders(patterns: Iterable[str]) -> list[str]:
+    """The folders the patterns exclude by name (``!authz/dev/**`` -> ``authz/dev/``)."""
+    return [
+        p[1:].removesuffix("**")
+        for p in patterns
+        if p.startswith("!") and p.endswith("/**") and "*" not in p[1:].removesuffix("/**")
+    ]
+
+
 def code_files() -> set[str]:
-    """The Lambda code as it is in the working tree."""
+    """The Lambda code as it is in the working tree: authz/ as serverless.yml's patterns keep it."""
+    patterns = package_patterns()
     files = set()
     for path in (REPO / "authz").rglob("*"):
         rel = path.relative_to(REPO).as_posix()
-        if not path.is_file() or "__pycache__" in rel or rel.endswith(".pyc"):
-            continue
-        if not rel.startswith(EXCLUDED_CODE):
+        if path.is_file() and packaged(rel, patterns):
             files.add(rel)
     return files
 
@@ -257,8 +313,8 @@ def check_zip(zip_path: Path, pins: Mapping[str, Version]) -> list[Dist]:
             "tests/",
             ".venv/",
             "__pycache__/",
-            "authz/dev/",
             ".serverless/",
+            *excluded_folders(package_patterns()),
         ):
             problems += [f"{n} must not be packaged" for n in names if bad in f"/{n}"]
         problems += [f"{n} must not be packaged" for n in names if n.endswith(".pyc")]

@@ -355,7 +355,6 @@ def local_verifier(
     *keys: KeyPair,
     clock: Any = None,
     fetcher: RecordingFetcher | None = None,
-    cache_size: int = 4096,
     **settings: Any,
 ) -> Any:
     """A ``Verifier`` for :data:`ISSUER` holding ``keys`` (default: one generated key).
@@ -372,7 +371,7 @@ def local_verifier(
     cfg = settings_for(**settings)
     for url in set(cfg.jwks_urls.values()):
         cache.preload(url, jwks(*keys))
-    kwargs: dict[str, Any] = {"jwks": cache, "cache_size": cache_size}
+    kwargs: dict[str, Any] = {"jwks": cache}
     if clock is not None:
         kwargs["clock"] = clock
     return Verifier(cfg, **kwargs)

@@ -122,12 +122,12 @@ class LocalCognito:
         """Start moto (unless ``server`` is given) and create a pool and an app client."""
         own = server is None
         if server is None:
-            # boto3's import (~0.3-1 s) overlaps with the child's start-up.
+            # boto3's slow import overlaps with the child's start-up.
             warm = threading.Thread(target=importlib.import_module, args=("boto3",), daemon=True)
             warm.start()
             server = MotoServer.start()
             warm.join()
-        # Lazy: boto3 costs ~250 ms and only the local stack needs it here.
+        # Lazy: boto3 is slow to import and only the local stack needs it here.
         import boto3  # type: ignore[import-untyped]  # noqa: PLC0415  # no stubs installed
 
         try:

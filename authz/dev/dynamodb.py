@@ -35,9 +35,9 @@ ENV_DIR = "AUTHZ_DEV_DYNAMODB_DIR"
 JAR = "DynamoDBLocal.jar"
 NATIVE_LIBS = "DynamoDBLocal_lib"
 _REPO = Path(__file__).resolve().parents[2]
-# C1-only JIT and the serial collector: DynamoDB Local answers in about half
-# the time after start (~4 s instead of ~8 s on a loaded 2-core machine), and a
-# short-lived local database never reaches the peak C2 would buy.
+# C1-only JIT and the serial collector: DynamoDB Local answers much sooner
+# after start, and a short-lived local database never reaches the peak C2
+# would buy.
 FAST_START_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 
 

@@ -57,7 +57,6 @@ from authz.errors import PolicyValidationError
 from authz.policy import CompiledPolicy, PolicyDocument, compile_policy, evaluate
 
 __all__ = [
-    "ADMIN_ROUTES",
     "CORS_HEADERS",
     "AuthorizerConfig",
     "LambdaContext",
@@ -118,21 +117,20 @@ class Route:
     function_name: str = "integration"
 
 
-# The admin API's methods as serverless.yml deploys them.
-ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
-    ("GET", "/policies"),
-    ("GET", "/policies/{kind}/{name}"),
-    ("PUT", "/policies/{kind}/{name}"),
-    ("DELETE", "/policies/{kind}/{name}"),
-    ("GET", "/policies/{kind}/{name}/history"),
-    ("POST", "/simulate"),
-    ("GET", "/openapi.json"),
-)
-
-
 def admin_routes(handler: LambdaHandler) -> list[Route]:
-    """The admin API's routes, all behind the authorizer, proxied to ``handler``."""
-    return [Route(m, r, handler, function_name="admin") for m, r in ADMIN_ROUTES]
+    """The admin API's routes, all behind the authorizer, proxied to ``handler``.
+
+    Read from the admin API's OpenAPI document, the one list of its routes
+    (a test holds serverless.yml's events to the same list).
+    """
+    # Deferred: Powertools and pydantic load only when a stack serves the admin API.
+    from authz.handlers.admin.app import admin_openapi  # noqa: PLC0415
+    from authz.handlers.admin.routes_openapi import operations  # noqa: PLC0415
+
+    return [
+        Route(method, path, handler, function_name="admin")
+        for method, path in operations(admin_openapi())
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ The responses are built as plain dicts rather than with Powertools'
 ``allow_route(verb, path)`` calls for the API and stage of the current ARN
 and validates paths against ``[/.a-zA-Z0-9-_*{}+]``, so it cannot return a
 stored policy whose resources span APIs and stages or use ``?``; and its
-module pulls in every Powertools event class (~95 ms of cold start). The
+module pulls in every Powertools event class, a noticeable share of a cold start. The
 tests pin that the simple response equals ``APIGatewayAuthorizerResponseV2``'s.
 
 Failures, each written as one decision line (README, "How a request is decided"):
@@ -60,19 +60,19 @@ and Powertools are imported when first needed.
 from __future__ import annotations
 
 import gc
-import json
-import threading
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from dataclasses import dataclass
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal
 
 from authz.errors import KeySetUnavailableError, PolicyTooLargeError, StoreError, TokenError
+from authz.handlers.boot import PerContainer
+from authz.handlers.events import UnsupportedEvent, context_of, extract
 from authz.handlers.observability import DecisionRecord, Telemetry
 
 if TYPE_CHECKING:
     from authz.service import Authorizer, Outcome
-    from authz.settings import Settings, TokenSource
+    from authz.settings import Settings
 
 __all__ = [
     "UNAUTHORIZED",
@@ -80,8 +80,6 @@ __all__ = [
     "AuthorizerError",
     "AuthorizerUnavailable",
     "build",
-    "encode_names",
-    "extract",
     "handler",
     "install",
 ]
@@ -98,113 +96,83 @@ class AuthorizerUnavailable(AuthorizerError):
     serve, or the JWKS could not be fetched and no held key has the token's kid."""
 
 
-class UnsupportedEvent(ValueError):
-    """The event is not one of the authorizer payloads this handler knows."""
+# -- failures -----------------------------------------------------------------------
 
 
-# -- event parsing ------------------------------------------------------------------
+def _unauthorized(simple: bool) -> dict[str, Any]:
+    if simple:
+        return {"isAuthorized": False}
+    raise Exception(UNAUTHORIZED)  # API Gateway's exact 401 contract
 
 
-def _bearer(value: object) -> str | None:
-    """The token in a header/parameter value: optional ``Bearer`` scheme stripped."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if value[:7].lower() == "bearer ":
-        value = value[7:].lstrip()
-    return value or None
+def _error_text(exc: Exception) -> dict[str, Any]:
+    return {"error": f"{type(exc).__name__}: {exc}"}
 
 
-def _header(headers: object, name: str) -> object:
-    if not isinstance(headers, Mapping):
-        return None
-    found = headers.get(name)
-    if found is None:
-        lowered = name.lower()
-        found = headers.get(lowered)
-        if found is None:
-            for key, value in headers.items():
-                if isinstance(key, str) and key.lower() == lowered:
-                    return value
-    return found
+def _error_name(exc: Exception) -> dict[str, Any]:
+    return {"error": type(exc).__name__}
 
 
-def _from_sources(event: Mapping[str, Any], sources: tuple[TokenSource, ...]) -> str | None:
-    for source in sources:
-        if source.kind == "header":
-            raw = _header(event.get("headers"), source.name)
-        else:
-            query = event.get("queryStringParameters")
-            raw = query.get(source.name) if isinstance(query, Mapping) else None
-        token = _bearer(raw)
-        if token is not None:
-            return token
-    return None
+def _too_large(exc: Exception) -> dict[str, Any]:
+    if not isinstance(exc, PolicyTooLargeError):  # the table pairs them
+        return _error_text(exc)
+    selectors = [str(s) for s in exc.selectors]
+    return {"selectors": selectors, "size": exc.size, "max_bytes": exc.max_bytes}
 
 
-def extract(event: object, sources: tuple[TokenSource, ...]) -> tuple[str, str | None, str]:
-    """``(flavour, token or None, methodArn)`` of an authorizer event.
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """How one kind of failure is logged, counted and answered."""
 
-    ``flavour`` is ``token``, ``request``, ``http1``, ``http2`` or ``websocket``.
-    Raises UnsupportedEvent when the event is none of them or lacks its ARN.
-    """
-    # type() first: an ABC isinstance check costs more than the rest of this function.
-    if type(event) is not dict and not isinstance(event, Mapping):
-        raise UnsupportedEvent(f"expected an event object, got {type(event).__name__}")
-    version = event.get("version")
-    if version == "2.0":
-        kind, arn = "http2", event.get("routeArn")
-        token = _from_sources(event, sources)
-    elif event.get("type") == "TOKEN":
-        kind, arn = "token", event.get("methodArn")
-        token = _bearer(event.get("authorizationToken"))
-    elif version == "1.0":
-        kind, arn = "http1", event.get("methodArn")
-        token = _from_sources(event, sources)
-    elif event.get("type") == "REQUEST":
-        ctx = event.get("requestContext")
-        connect = isinstance(ctx, Mapping) and (
-            ctx.get("eventType") == "CONNECT" or ctx.get("routeKey") == "$connect"
-        )
-        kind, arn = ("websocket" if connect else "request"), event.get("methodArn")
-        token = _from_sources(event, sources)
-    else:
-        raise UnsupportedEvent("not an API Gateway authorizer event (no type TOKEN/REQUEST)")
-    if not isinstance(arn, str) or not arn:
-        raise UnsupportedEvent(f"{kind} authorizer event without its method/route ARN")
-    return kind, token, arn
+    answer: type[AuthorizerError] | None
+    """None: a 401 (or ``isAuthorized: false``); else raised, a 500 API Gateway never caches."""
+    answer_message: str = "authorizer error"
+    log: str | None = None
+    log_extra: Callable[[Exception], dict[str, Any]] | None = None
+    traceback: bool = False
+    metric: Literal["store_error", "too_large", "keys_unavailable"] | None = None
 
 
-# -- responses ----------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def encode_names(names: tuple[str, ...]) -> str:
-    """A list of group or scope names as one context string: a compact JSON array.
-
-    Cognito allows commas (and spaces, quotes) in group names, so a joined
-    string is ambiguous: ``support`` + ``ops,authz-admins`` would read as
-    three groups. A JSON array is exact, and a reader still splitting on
-    commas sees ``["support"`` and never a real group name: it fails closed.
-    Memoised because the same few group sets come back on every request.
-    """
-    return json.dumps(list(names), separators=(",", ":"))
-
-
-def context_of(outcome: Outcome) -> dict[str, str | int | bool]:
-    """The flat context API Gateway passes to the backend (strings and numbers only);
-    ``groups`` and ``scopes`` are JSON arrays serialised as strings."""
-    p = outcome.principal
-    ctx: dict[str, str | int | bool] = {"sub": p.sub, "token_use": p.token_use}
-    if p.username is not None:
-        ctx["username"] = p.username
-    if p.client_id is not None:
-        ctx["client_id"] = p.client_id
-    ctx["groups"] = encode_names(p.groups)
-    ctx["scopes"] = encode_names(p.scopes)
-    if outcome.epoch is not None:
-        ctx["epoch"] = outcome.epoch
-    return ctx
+# First match wins, so subclasses come before their bases. Never an Allow, and
+# never a cacheable Deny: a failure is a 401 for a bad token and a 500 otherwise.
+_FAILURES: tuple[tuple[type[Exception], _Failure], ...] = (
+    (TokenError, _Failure(None)),
+    (
+        # Like a store outage: the token may be good, so never a 401 (clients
+        # would discard it and sign the user out).
+        KeySetUnavailableError,
+        _Failure(
+            AuthorizerUnavailable,
+            "authorizer unavailable",
+            log="signing keys unavailable: no held key for the token's kid",
+            log_extra=_error_text,
+            metric="keys_unavailable",
+        ),
+    ),
+    (
+        StoreError,
+        _Failure(
+            AuthorizerUnavailable,
+            "authorizer unavailable",
+            log="policy store unavailable and no cached policy to serve",
+            log_extra=_error_text,
+            metric="store_error",
+        ),
+    ),
+    (
+        PolicyTooLargeError,
+        _Failure(
+            AuthorizerError,
+            log="effective policy over AUTHZ_POLICY_MAX_BYTES; failing closed",
+            log_extra=_too_large,
+            metric="too_large",
+        ),
+    ),
+    (
+        Exception,
+        _Failure(AuthorizerError, log="authorizer failed", log_extra=_error_name, traceback=True),
+    ),
+)
 
 
 # -- the application ----------------------------------------------------------------
@@ -223,7 +191,7 @@ class AuthorizerApp:
     ) -> None:
         self.settings = settings
         self.authorizer = authorizer
-        self.telemetry = telemetry if telemetry is not None else Telemetry()
+        self.telemetry = telemetry if telemetry is not None else Telemetry(tracing=settings.tracing)
         self._sources = settings.token_sources
         self._simple = settings.response == "simple"
         self._jwks_fetches = jwks_fetches
@@ -239,60 +207,26 @@ class AuthorizerApp:
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = perf_counter()
-        telemetry = self.telemetry
         request_id = getattr(context, "aws_request_id", None)
         try:
             kind, token, arn = extract(event, self._sources)
         except UnsupportedEvent as exc:
-            telemetry.logger.error("unsupported event", extra={"reason": str(exc)})
+            self.telemetry.logger.error("unsupported event", extra={"reason": str(exc)})
             self._record("error", "unknown", started, request_id, reason=str(exc))
             raise AuthorizerError("unsupported event") from None
         simple = self._simple and kind == "http2"
-        outcome: Outcome | None = None
-        failure: str | None = None
         if token is None:
-            failure = "missing token"
-        else:
-            try:
-                outcome = self._authorize(token, arn)
-            except TokenError as exc:
-                failure = type(exc).__name__
-            except KeySetUnavailableError as exc:
-                # Like a store outage: the token may be good, so never a 401 (clients
-                # would discard it and sign the user out); a 500 is not cached.
-                message = "signing keys unavailable: no held key for the token's kid"
-                self._unavailable(message, exc, kind, started, request_id, keys=True)
-            except StoreError as exc:
-                message = "policy store unavailable and no cached policy to serve"
-                self._unavailable(message, exc, kind, started, request_id, keys=False)
-            except PolicyTooLargeError as exc:
-                selectors = [str(s) for s in exc.selectors]
-                telemetry.logger.error(
-                    "effective policy over AUTHZ_POLICY_MAX_BYTES; failing closed",
-                    extra={"selectors": selectors, "size": exc.size, "max_bytes": exc.max_bytes},
-                )
-                self._record(
-                    "error",
-                    kind,
-                    started,
-                    request_id,
-                    too_large=True,
-                    reason="PolicyTooLargeError",
-                    selectors=tuple(selectors),
-                )
-                raise AuthorizerError("authorizer error") from None
-            except Exception as exc:
-                # Whatever went wrong, the one thing never to do is answer Allow
-                # (or a cacheable Deny): a 500 is retried and not cached.
-                telemetry.logger.exception("authorizer failed", extra={"error": type(exc).__name__})
-                self._record("error", kind, started, request_id, reason=type(exc).__name__)
-                raise AuthorizerError("authorizer error") from None
-        if outcome is None:
-            self._record("unauthorized", kind, started, request_id, reason=failure)
-            if simple:
-                return {"isAuthorized": False}
-            raise Exception(UNAUTHORIZED)  # API Gateway's exact 401 contract
+            self._record("unauthorized", kind, started, request_id, reason="missing token")
+            return _unauthorized(simple)
+        try:
+            outcome = self._authorize(token, arn)
+        except Exception as exc:  # each kind answered as _FAILURES says
+            return self._failed(exc, kind, started, request_id, simple)
+        return self._answer(outcome, kind, started, request_id, simple)
 
+    def _answer(
+        self, outcome: Outcome, kind: str, started: float, request_id: str | None, simple: bool
+    ) -> dict[str, Any]:
         allowed = outcome.decision.allowed
         ctx = context_of(outcome)
         if simple:
@@ -303,7 +237,7 @@ class AuthorizerApp:
                 "policyDocument": outcome.policy,
                 "context": ctx,
             }
-        telemetry.decision(
+        self.telemetry.decision(
             DecisionRecord(
                 "allow" if allowed else "deny",
                 kind=kind,
@@ -316,33 +250,41 @@ class AuthorizerApp:
                 policy_cache_hit=outcome.policy_cache_hit,
                 stale=outcome.stale,
                 policy_bytes=outcome.policy_bytes,
-                jwks_fetches=self._fetches() if self._jwks_fetches is not None else 0,
+                jwks_fetches=self._fetches(),
             )
         )
         return response
 
-    def _unavailable(
-        self,
-        message: str,
-        exc: Exception,
-        kind: str,
-        started: float,
-        request_id: str | None,
-        *,
-        keys: bool,
-    ) -> NoReturn:
-        """Log and record a dependency outage, then answer 500 (never cached)."""
-        self.telemetry.logger.error(message, extra={"error": f"{type(exc).__name__}: {exc}"})
+    def _failed(
+        self, exc: Exception, kind: str, started: float, request_id: str | None, simple: bool
+    ) -> dict[str, Any]:
+        """Log and record a failure as ``_FAILURES`` says, then answer 401 or raise a 500."""
+        failure = next(f for exc_type, f in _FAILURES if isinstance(exc, exc_type))
+        if failure.log is not None:
+            extra = failure.log_extra(exc) if failure.log_extra is not None else None
+            log = (
+                self.telemetry.logger.exception
+                if failure.traceback
+                else self.telemetry.logger.error
+            )
+            log(failure.log, extra=extra)
+        selectors = (
+            tuple(str(s) for s in exc.selectors) if isinstance(exc, PolicyTooLargeError) else None
+        )
         self._record(
-            "error",
+            "unauthorized" if failure.answer is None else "error",
             kind,
             started,
             request_id,
-            store_error=not keys,
-            keys_unavailable=keys,
             reason=type(exc).__name__,
+            store_error=failure.metric == "store_error",
+            too_large=failure.metric == "too_large",
+            keys_unavailable=failure.metric == "keys_unavailable",
+            selectors=selectors,
         )
-        raise AuthorizerUnavailable("authorizer unavailable") from None
+        if failure.answer is None:
+            return _unauthorized(simple)
+        raise failure.answer(failure.answer_message) from None
 
     def _authorize(self, token: str, arn: str) -> Outcome:
         tracer = self.telemetry.tracer
@@ -413,39 +355,19 @@ def build(
         settings = Settings.from_env()
     fetches: Callable[[], int] | None = None
     if authorizer is None:
-        # Deferred: pynamodb/botocore and python-jose cost ~0.4 s of cold start.
+        # Deferred: pynamodb/botocore and python-jose are most of a cold start.
         from authz.store import DynamoRepository  # noqa: PLC0415
         from authz.token import HttpFetcher, JwksCache, Verifier  # noqa: PLC0415
 
         settings.require_token_config()
         fetcher = _CountingFetcher(HttpFetcher())
-        # The Authorizer keeps its own verified-token memo (principal and
-        # policy together), so the verifier's cache would only duplicate it.
-        verifier = Verifier(settings, jwks=JwksCache(fetcher=fetcher), cache_size=0)
-        authorizer = Authorizer(verifier, DynamoRepository(settings), settings=settings)
+        verifier = Verifier(settings, jwks=JwksCache(fetcher=fetcher))
+        authorizer = Authorizer(verifier, DynamoRepository(settings), cache=settings.cache)
 
         def fetches() -> int:
             return fetcher.count
 
     return AuthorizerApp(settings, authorizer, telemetry, jwks_fetches=fetches)
-
-
-_app: AuthorizerApp | None = None
-_lock = threading.Lock()
-
-
-def install(app: AuthorizerApp | None) -> None:
-    """Use ``app`` for the following invocations (None: rebuild from the environment)."""
-    global _app  # noqa: PLW0603  # the one per-container instance, by design
-    _app = app
-
-
-def _boot() -> AuthorizerApp:
-    global _app  # noqa: PLW0603  # the one per-container instance, by design
-    with _lock:
-        if _app is None:
-            _app = _build_quietly()
-        return _app
 
 
 def _build_quietly() -> AuthorizerApp:
@@ -454,8 +376,8 @@ def _build_quietly() -> AuthorizerApp:
     Building imports botocore, pynamodb, python-jose and cryptography and
     loads DynamoDB's service model: several hundred thousand long-lived
     objects and almost no garbage. Left running, the collector traverses
-    them over and over while they are created (~150 collections, ~0.1 s of
-    a ~0.45 s cold start on the build machine) to free a few hundred objects.
+    them over and over while they are created, a sizeable part of the cold
+    start (bench/ measures it), to free a few hundred objects.
     Afterwards ``gc.freeze()`` moves them to the permanent generation, so no
     later collection walks them again either (steadier warm latencies).
     """
@@ -471,9 +393,14 @@ def _build_quietly() -> AuthorizerApp:
             gc.enable()
 
 
+container: PerContainer[AuthorizerApp] = PerContainer(_build_quietly)
+
+
+def install(app: AuthorizerApp | None) -> None:
+    """Use ``app`` for the following invocations (None: rebuild from the environment)."""
+    container.install(app)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
-    app = _app
-    if app is None:
-        app = _boot()
-    return app(event, context)
+    return container.get()(event, context)

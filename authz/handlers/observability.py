@@ -1,7 +1,6 @@
 """Logs, metrics and traces of the Lambda functions; nothing below the handlers imports this.
 
-Three channels, chosen by what each costs on the authorizer's hot path
-(measured on the 2-core build machine, Powertools 3.37):
+Three channels:
 
 * **Decision lines.** Every authorizer decision writes ONE JSON line to
   stdout that is both the structured log record and an Amazon CloudWatch
@@ -10,25 +9,22 @@ Three channels, chosen by what each costs on the authorizer's hot path
   by ``outcome``, ``sub`` or ``selectors``. The keys follow Powertools
   Logger's names (``level``, ``message``, ``service``, ``cold_start``,
   ``function_request_id``, and ``xray_trace_id`` when tracing is on) so the
-  lines sit beside Powertools' own. They are not routed through Powertools Logger or Metrics
-  because a decision served from cache costs a few microseconds and one
-  ``Logger.info`` costs 45-70 us (the stdlib ``logging`` machinery alone,
-  with a formatter that does nothing, ~12 us), and a per-invocation
-  ``Metrics.flush_metrics`` another ~40 us: either would make logging cost
-  more than the RSA signature check the cache saves. Writing the line
-  directly is what Powertools Metrics itself does with EMF (a ``print``),
-  and because each line carries its own metric values nothing is held in
-  memory between invocations, so a container that is frozen or reclaimed
-  loses no data (which periodic aggregation would).
-* **Operational lines** (store failures, oversized policies, internal
-  errors, JWKS trouble) go through Powertools ``Logger``, imported on first
-  use: the happy path never needs it, and importing it costs ~60-90 ms of
-  cold start.
-* **Traces.** Powertools ``Tracer`` imports the X-Ray SDK (~470 ms), so it
-  is opt-in: enabled only when ``POWERTOOLS_TRACE_DISABLED`` is explicitly
-  set to a false value (``false``/``0``/``no``), and then imported at the
-  first invocation. Lambda sets the X-Ray variables in every function,
-  traced or not, so their presence cannot be the switch.
+  lines sit beside Powertools' own. They are not routed through Powertools
+  Logger or Metrics: on a decision served from cache, the logging machinery
+  and a per-invocation metrics flush would each cost more than the signature
+  check the cache saves (bench/ measures it). Writing the line directly is
+  what Powertools Metrics itself does with EMF, and because each line
+  carries its own metric values nothing is held in memory between
+  invocations, so a container that is frozen or reclaimed loses no data.
+* **Operational lines** go through Powertools ``Logger``, imported on first
+  use so the authorizer's happy path never loads it. The admin API and the
+  pre token trigger log only this way, with the Lambda context and a
+  correlation id bound per invocation (``bind_invocation``).
+* **Traces.** Powertools ``Tracer`` imports the X-Ray SDK, a large share of
+  a cold start, so it is opt-in through ``AUTHZ_TRACING``
+  (``Settings.tracing``) and imported at the first traced invocation.
+  Lambda sets the X-Ray variables in every function, traced or not, so their
+  presence cannot be the switch.
 
 Decision lines never contain the token (nor anything from which it could be
 rebuilt); ``sub`` and the selectors identify the principal.
@@ -37,13 +33,16 @@ rebuilt); ``sub`` and the selectors identify the principal.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import KW_ONLY, dataclass
+from functools import cache
 from typing import IO, Any, Literal
 
-__all__ = ["DecisionRecord", "Telemetry", "tracing_enabled"]
+__all__ = ["DecisionRecord", "Telemetry", "bind_invocation", "function_logger"]
 
 Outcome = Literal["allow", "deny", "unauthorized", "error"]
 
@@ -64,82 +63,36 @@ _METRICS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _truthy(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    v = value.strip().lower()
-    if v in ("1", "true", "yes", "on"):
-        return True
-    if v in ("0", "false", "no", "off"):
-        return False
-    return None
+# One encoder for every line: compact, and without the reference-cycle check
+# (a line is a fresh tree of plain values, so it cannot hold a cycle).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
-def tracing_enabled(environ: Any = None) -> bool:
-    """Opt-in: only an explicit ``POWERTOOLS_TRACE_DISABLED=false`` turns tracing on."""
-    env = os.environ if environ is None else environ
-    return _truthy(env.get("POWERTOOLS_TRACE_DISABLED")) is False
+def _service_name(env: Mapping[str, str]) -> str:
+    return env.get("POWERTOOLS_SERVICE_NAME") or "authz"
 
 
+@dataclass(slots=True)
 class DecisionRecord:
-    """What one decision line reports. A plain class with slots: built once per
-    invocation, it must cost less than a dataclass with defaults."""
+    """What one decision line reports."""
 
-    __slots__ = (
-        "epoch",
-        "jwks_fetches",
-        "keys_unavailable",
-        "kind",
-        "latency_us",
-        "outcome",
-        "policy_bytes",
-        "policy_cache_hit",
-        "reason",
-        "request_id",
-        "selectors",
-        "stale",
-        "store_error",
-        "sub",
-        "token_cache_hit",
-        "too_large",
-    )
-
-    def __init__(
-        self,
-        outcome: Outcome,
-        *,
-        kind: str,
-        latency_us: float,
-        request_id: str | None = None,
-        sub: str | None = None,
-        selectors: Iterable[object] | None = None,
-        epoch: int | None = None,
-        token_cache_hit: bool = False,
-        policy_cache_hit: bool = False,
-        stale: bool = False,
-        policy_bytes: int = 0,
-        store_error: bool = False,
-        too_large: bool = False,
-        keys_unavailable: bool = False,
-        jwks_fetches: int = 0,
-        reason: str | None = None,
-    ) -> None:
-        self.outcome = outcome
-        self.kind = kind
-        self.latency_us = latency_us
-        self.request_id = request_id
-        self.sub = sub
-        self.selectors = selectors
-        self.epoch = epoch
-        self.token_cache_hit = token_cache_hit
-        self.policy_cache_hit = policy_cache_hit
-        self.stale = stale
-        self.policy_bytes = policy_bytes
-        self.store_error = store_error
-        self.too_large = too_large
-        self.keys_unavailable = keys_unavailable
-        self.jwks_fetches = jwks_fetches
-        self.reason = reason
+    outcome: Outcome
+    _: KW_ONLY
+    kind: str
+    latency_us: float
+    request_id: str | None = None
+    sub: str | None = None
+    selectors: Iterable[object] | None = None
+    epoch: int | None = None
+    token_cache_hit: bool = False
+    policy_cache_hit: bool = False
+    stale: bool = False
+    policy_bytes: int = 0
+    store_error: bool = False
+    too_large: bool = False
+    keys_unavailable: bool = False
+    jwks_fetches: int = 0
+    reason: str | None = None
 
 
 class Telemetry:
@@ -152,19 +105,19 @@ class Telemetry:
         namespace: str | None = None,
         stream: IO[str] | None = None,
         wall_clock: Callable[[], float] = time.time,
-        environ: Any = None,
+        environ: Mapping[str, str] | None = None,
+        tracing: bool = False,
     ) -> None:
         env = os.environ if environ is None else environ
-        self.service = service or env.get("POWERTOOLS_SERVICE_NAME") or "authz"
+        self.service = service or _service_name(env)
         self.namespace = namespace or env.get("POWERTOOLS_METRICS_NAMESPACE") or "authz"
+        self.tracing = tracing
         self._stream = stream
         self._wall_clock = wall_clock
         self._env = env
         self._cold = True
         self._logger: Any = None
         self._tracer: Any = None
-        self._tracing = tracing_enabled(env)
-        # Everything constant is serialised once; per line only values are formatted.
         directives = [
             {
                 "Namespace": self.namespace,
@@ -177,102 +130,56 @@ class Telemetry:
                 "Metrics": [{"Name": n, "Unit": u} for n, u in _METRICS],
             },
         ]
-        self._aws_tail = '"CloudWatchMetrics":' + json.dumps(directives, separators=(",", ":"))
-        self._service_json = json.dumps(self.service)
-        self._json_cache: dict[Any, str] = {}
-        self._selectors_json: dict[int, tuple[tuple[object, ...], str]] = {}
-        self._parts: dict[tuple[Any, ...], tuple[str, str, str, str, str]] = {}
+        # The metric declarations are the same on every line and most of its
+        # size, so they are encoded once; the rest is one dict, encoded per line.
+        self._declarations = _ENCODER.encode(directives)
 
     # -- decision lines ---------------------------------------------------------
-
-    def _cached_json(self, value: str) -> str:
-        """JSON of a repeated string (a sub), memoised: the same principals come
-        back over and over. Bounded by clearing, which only costs a re-encode."""
-        found = self._json_cache.get(value)
-        if found is None:
-            found = json.dumps(value)
-            if len(self._json_cache) >= 4096:
-                self._json_cache.clear()
-            self._json_cache[value] = found
-        return found
-
-    def _selectors_json_of(self, selectors: tuple[object, ...]) -> str:
-        # Keyed by identity: the service hands out one tuple per selector set,
-        # and hashing a tuple of dataclasses costs more than the rest of the
-        # lookup. The tuple is kept in the value, so its id cannot be reused.
-        found = self._selectors_json.get(id(selectors))
-        if found is None or found[0] is not selectors:
-            found = (selectors, json.dumps([str(v) for v in selectors], separators=(",", ":")))
-            if len(self._selectors_json) >= 4096:
-                self._selectors_json.clear()
-            self._selectors_json[id(selectors)] = found
-        return found[1]
 
     def decision(self, r: DecisionRecord) -> None:
         """Write the decision line (log record + EMF metrics) for one invocation."""
         cold = self._cold
         self._cold = False
         now_ms = int(self._wall_clock() * 1000)
-        sub = "null" if r.sub is None else self._cached_json(r.sub)
-        selectors = (
-            "null"
-            if r.selectors is None
-            else self._selectors_json_of(
-                r.selectors if isinstance(r.selectors, tuple) else tuple(r.selectors)
-            )
-        )
-        request_id = "null" if r.request_id is None else json.dumps(r.request_id)
-        # Reading os.environ costs ~2 us; the trace id only matters when traced.
-        trace = self._env.get("_X_AMZN_TRACE_ID") if self._tracing else None
-        reason = "" if r.reason is None else f',"reason":{json.dumps(r.reason)}'
-        flags = (
-            r.outcome,
-            r.kind,
-            cold,
-            r.token_cache_hit,
-            r.policy_cache_hit,
-            r.stale,
-            r.store_error,
-            r.too_large,
-            r.keys_unavailable,
-        )
-        parts = self._parts.get(flags)
-        if parts is None:
-            parts = self._parts_of(flags)
-        level, head, event, cache, metrics = parts
-        line = (
-            f'{{"_aws":{{"Timestamp":{now_ms},{self._aws_tail}}},{level}{now_ms}{head}'
-            f'{request_id},"xray_trace_id":{"null" if trace is None else json.dumps(trace)}'
-            f'{event}{sub},"selectors":{selectors},"epoch":{"null" if r.epoch is None else r.epoch}'
-            f'{cache}{reason}{metrics}{r.jwks_fetches},"PolicyBytes":{r.policy_bytes},'
-            f'"Latency":{r.latency_us:.1f}}}\n'
-        )
-        (self._stream or sys.stdout).write(line)
-
-    def _parts_of(self, flags: tuple[Any, ...]) -> tuple[str, str, str, str, str]:
-        """The text between a line's variable values for one combination of its
-        flags: formatting a dozen values per line instead of some thirty."""
-        outcome, kind, cold, token_hit, policy_hit, stale, store_error, too_large, no_keys = flags
-        th = 1 if token_hit else 0
-        ph = 1 if policy_hit else 0
-        parts = (
-            f'"level":"{"ERROR" if outcome == "error" else "INFO"}","message":"decision",'
-            '"timestamp":',
-            f',"service":{self._service_json},"cold_start":{"true" if cold else "false"},'
-            '"function_request_id":',
-            f',"event":"{kind}","outcome":"{outcome}","sub":',
-            f',"token_cache":"{"hit" if th else "miss"}",'
-            f'"policy_cache":"{"hit" if ph else "miss"}","stale":{"true" if stale else "false"}',
-            f',"Decisions":1,"TokenCacheHits":{th},"TokenCacheMisses":{1 - th},'
-            f'"PolicyCacheHits":{ph},"PolicyCacheMisses":{1 - ph},'
-            f'"StaleServed":{1 if stale else 0},"StoreErrors":{1 if store_error else 0},'
-            f'"PolicyTooLarge":{1 if too_large else 0},'
-            f'"KeysUnavailable":{1 if no_keys else 0},"JwksFetches":',
-        )
-        if len(self._parts) >= 256:  # kinds come from a short list; bounded all the same
-            self._parts.clear()
-        self._parts[flags] = parts
-        return parts
+        token_hits = 1 if r.token_cache_hit else 0
+        policy_hits = 1 if r.policy_cache_hit else 0
+        line: dict[str, Any] = {
+            "level": "ERROR" if r.outcome == "error" else "INFO",
+            "message": "decision",
+            "timestamp": now_ms,
+            "service": self.service,
+            "cold_start": cold,
+            "function_request_id": r.request_id,
+            # The trace id only means something when the function is traced.
+            "xray_trace_id": self._env.get("_X_AMZN_TRACE_ID") if self.tracing else None,
+            "event": r.kind,
+            "outcome": r.outcome,
+            "sub": r.sub,
+            "selectors": None if r.selectors is None else [str(s) for s in r.selectors],
+            "epoch": r.epoch,
+            "token_cache": "hit" if token_hits else "miss",
+            "policy_cache": "hit" if policy_hits else "miss",
+            "stale": r.stale,
+        }
+        if r.reason is not None:
+            line["reason"] = r.reason
+        line |= {
+            "Decisions": 1,
+            "TokenCacheHits": token_hits,
+            "TokenCacheMisses": 1 - token_hits,
+            "PolicyCacheHits": policy_hits,
+            "PolicyCacheMisses": 1 - policy_hits,
+            "StaleServed": 1 if r.stale else 0,
+            "StoreErrors": 1 if r.store_error else 0,
+            "PolicyTooLarge": 1 if r.too_large else 0,
+            "KeysUnavailable": 1 if r.keys_unavailable else 0,
+            "JwksFetches": r.jwks_fetches,
+            "PolicyBytes": r.policy_bytes,
+            "Latency": round(r.latency_us, 1),
+        }
+        values = _ENCODER.encode(line)
+        aws = f'{{"_aws":{{"Timestamp":{now_ms},"CloudWatchMetrics":{self._declarations}}},'
+        (self._stream or sys.stdout).write(aws + values[1:] + "\n")
 
     # -- operational lines ------------------------------------------------------
 
@@ -280,12 +187,7 @@ class Telemetry:
     def logger(self) -> Any:
         """Powertools Logger, built on first use (its import is not on the happy path)."""
         if self._logger is None:
-            from aws_lambda_powertools import Logger  # noqa: PLC0415  # off the happy path
-
-            kwargs: dict[str, Any] = {"service": self.service}
-            if self._stream is not None:
-                kwargs["stream"] = self._stream
-            self._logger = Logger(**kwargs)
+            self._logger = _powertools_logger(self.service, self._stream)
         return self._logger
 
     # -- traces -----------------------------------------------------------------
@@ -293,10 +195,49 @@ class Telemetry:
     @property
     def tracer(self) -> Any:
         """Powertools Tracer when tracing is on, else None (the X-Ray SDK is never imported)."""
-        if not self._tracing:
+        if not self.tracing:
             return None
         if self._tracer is None:
-            from aws_lambda_powertools import Tracer  # noqa: PLC0415  # X-Ray SDK: ~470 ms
+            from aws_lambda_powertools import Tracer  # noqa: PLC0415  # the X-Ray SDK: opt-in
 
             self._tracer = Tracer(service=self.service)
         return self._tracer
+
+
+def _powertools_logger(service: str, stream: IO[str] | None = None) -> Any:
+    from aws_lambda_powertools import Logger  # noqa: PLC0415  # off the authorizer's happy path
+
+    if stream is None:
+        return Logger(service=service)
+    logger = Logger(service=service, stream=stream)
+    # Loggers of one service share one handler, configured by the first of them;
+    # an explicit stream (tests, the local stack) must win over that.
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(stream)
+    return logger
+
+
+@cache
+def function_logger() -> Any:
+    """The function's Powertools Logger (one per process, named by ``POWERTOOLS_SERVICE_NAME``)."""
+    return _powertools_logger(_service_name(os.environ))
+
+
+_cold_start = [True]
+
+
+def bind_invocation(logger: Any, context: Any, correlation_id: str | None) -> None:
+    """Bind one invocation's keys to ``logger``, as Powertools' ``inject_lambda_context``
+    does; ``context`` may be None (a local run or a test), its keys then left out."""
+    keys: dict[str, Any] = {"cold_start": _cold_start[0]}
+    _cold_start[0] = False
+    for key, attribute in (
+        ("function_name", "function_name"),
+        ("function_memory_size", "memory_limit_in_mb"),
+        ("function_arn", "invoked_function_arn"),
+        ("function_request_id", "aws_request_id"),
+    ):
+        keys[key] = getattr(context, attribute, None)
+    logger.append_keys(**keys)
+    logger.set_correlation_id(correlation_id)

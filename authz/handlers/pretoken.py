@@ -4,7 +4,7 @@ Cognito calls ``handler`` before it issues tokens (event versions 1, 2 and 3).
 For the groups it passes in ``request.groupConfiguration.groupsToOverride``
 the trigger reads the groups' policy items in ONE BatchGetItem (Cognito's
 quota of 100 groups per user is BatchGetItem's key limit), merges their
-token settings (``authz.policy.token_settings.merge_token_settings``: scopes
+token settings (``authz.token_settings.merge_token_settings``: scopes
 unioned, a claim set by several groups takes the value of the group whose
 name sorts first) and fills the response:
 
@@ -42,11 +42,12 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from authz.errors import StoreError, StoreUnavailableError
-from authz.handlers.observability import Telemetry
+from authz.handlers.boot import PerContainer
+from authz.handlers.observability import bind_invocation, function_logger
 from authz.policy.selector import Selector, valid_group_name
-from authz.policy.token_settings import MergedTokenSettings, TokenSettings, merge_token_settings
 from authz.settings import Settings
 from authz.store.types import PolicyRepository
+from authz.token_settings import MergedTokenSettings, TokenSettings, merge_token_settings
 
 __all__ = ["PreTokenTrigger", "handler"]
 
@@ -58,7 +59,7 @@ class PreTokenTrigger:
 
     def __init__(self, repository: PolicyRepository, *, logger: Any) -> None:
         self._repository = repository
-        self._log = logger
+        self.logger = logger
 
     def __call__(self, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         version = str(event.get("version", ""))
@@ -87,7 +88,7 @@ class PreTokenTrigger:
             self._fill_v1(response, merged, group_config)
         else:
             _fill_v2(response, merged, group_config)
-        self._log.info(
+        self.logger.info(
             "token settings applied",
             extra={
                 "trigger_source": source,
@@ -106,7 +107,7 @@ class PreTokenTrigger:
         try:
             records = self._repository.get_many(selectors)
         except StoreError as exc:
-            self._log.error(
+            self.logger.error(
                 "token settings could not be read; sign-in refused",
                 extra={
                     "error": type(exc).__name__,
@@ -125,7 +126,7 @@ class PreTokenTrigger:
                 continue
             settings, problems = TokenSettings.from_stored(record.token)
             if problems:
-                self._log.warning(
+                self.logger.warning(
                     "stored token settings contain invalid entries; they are not emitted",
                     extra={"group": selector.name, "problems": problems},
                 )
@@ -133,7 +134,7 @@ class PreTokenTrigger:
                 by_group[selector.name] = settings
         merged = merge_token_settings(by_group)
         for conflict in merged.conflicts:
-            self._log.warning(
+            self.logger.warning(
                 "groups disagree on a claim; the first group by name wins",
                 extra={
                     "claim": conflict.claim,
@@ -158,12 +159,12 @@ class PreTokenTrigger:
             else:
                 claims[name] = text
         if dropped:
-            self._log.warning(
+            self.logger.warning(
                 "version 1 events carry string claims only; array and object claims left out",
                 extra={"claims": dropped},
             )
         if merged.scopes:
-            self._log.warning(
+            self.logger.warning(
                 "version 1 events cannot add scopes; configure the trigger as V2_0 or V3_0",
                 extra={"scopes": list(merged.scopes)},
             )
@@ -239,12 +240,8 @@ def _copy(value: dict[str, Any]) -> dict[str, Any]:
     return copied
 
 
-_TRIGGER: PreTokenTrigger | None = None
-
-
 def _build() -> PreTokenTrigger:
-    # Deferred: pynamodb/botocore cost ~0.3 s to import; a test that injects
-    # its own repository never pays it.
+    # Deferred: a test that injects its own repository never imports pynamodb/botocore.
     from authz.store import DynamoRepository, StoreTimeouts  # noqa: PLC0415
 
     settings = Settings.from_env()
@@ -252,12 +249,20 @@ def _build() -> PreTokenTrigger:
     # store that is down must fail well inside that, so the log says why.
     timeouts = StoreTimeouts(connect=0.5, read=0.5, attempts=2, batch_retries=2)
     repository = DynamoRepository(settings, timeouts=timeouts)
-    return PreTokenTrigger(repository, logger=Telemetry().logger)
+    return PreTokenTrigger(repository, logger=function_logger())
+
+
+container: PerContainer[PreTokenTrigger] = PerContainer(_build)
+
+
+def _correlation_id(event: Mapping[str, Any]) -> str | None:
+    """Cognito sends no request id; the user being signed in ties a sign-in's lines together."""
+    user = event.get("userName")
+    return user if isinstance(user, str) else None
 
 
 def handler(event: MutableMapping[str, Any], context: Any) -> MutableMapping[str, Any]:
     """Lambda entry point; settings and repository are built once per container."""
-    global _TRIGGER  # noqa: PLW0603  # the one per-container instance, by design
-    if _TRIGGER is None:
-        _TRIGGER = _build()
-    return _TRIGGER(event)
+    trigger = container.get()
+    bind_invocation(trigger.logger, context, _correlation_id(event))
+    return trigger(event)

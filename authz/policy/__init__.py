@@ -6,15 +6,9 @@ start."""
 from authz.errors import PolicyTooLargeError, PolicyValidationError
 from authz.policy.arn import MethodArn, method_arn, parse_method_arn
 from authz.policy.combine import compact, json_size, merge
+from authz.policy.decision import IMPLICIT_DENY, Decision, Match
 from authz.policy.document import VERSION, PolicyDocument, Statement
-from authz.policy.evaluate import (
-    IMPLICIT_DENY,
-    CompiledPolicy,
-    Decision,
-    Match,
-    compile_policy,
-    evaluate,
-)
+from authz.policy.evaluate import CompiledPolicy, compile_policy, evaluate
 from authz.policy.expand import expand
 from authz.policy.explain import ExplainedMatch, Explanation, explain
 from authz.policy.selector import DEFAULT, Selector, selectors_for

@@ -16,10 +16,12 @@ import re
 from dataclasses import dataclass
 
 from authz.policy.variables import scan
+from authz.policy.wildcard import matches
 
 __all__ = [
     "MAX_RESOURCE_LENGTH",
     "PARTITIONS",
+    "REGION_PATTERN",
     "SHORTHAND",
     "VERBS",
     "MethodArn",
@@ -38,7 +40,9 @@ MAX_RESOURCE_LENGTH = 512
 SHORTHAND = "execute-api:/"
 
 _SHAPE = "arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}"
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
+# An AWS region name such as ``us-east-1``; settings and the shorthand reuse it.
+REGION_PATTERN = r"[a-z]{2}(?:-[a-z]+)+-[0-9]+"
+_REGION = re.compile(REGION_PATTERN)
 _REGION_CHARS = re.compile(r"[a-z0-9*?-]+")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _ACCOUNT_CHARS = re.compile(r"[0-9*?]+")
@@ -50,11 +54,6 @@ _VERB_CHARS = re.compile(r"[A-Za-z*?]+")
 # holding one could be validated but never stored or returned as JSON.
 _PATH = re.compile(r"[^\s\x00-\x1f\x7f\ud800-\udfff]*")
 _WILD = re.compile(r"[*?]")
-
-
-def _glob_verb(pattern: str) -> bool:
-    rx = re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."))
-    return any(rx.fullmatch(v) for v in VERBS)
 
 
 def _region_problem(part: str) -> str | None:
@@ -96,9 +95,13 @@ def verb_problem(part: str) -> str | None:
         return f"HTTP method {part!r} must be upper-case: {part.upper()}"
     if part == "ANY":
         return "HTTP method ANY is not a request method; use * for every method"
-    if not _VERB_CHARS.fullmatch(part) or not _WILD.search(part) or not _glob_verb(part):
+    if not _VERB_CHARS.fullmatch(part) or not _WILD.search(part) or not _matches_a_verb(part):
         return f"HTTP method {part!r} must be one of {', '.join(VERBS)} or *"
     return None
+
+
+def _matches_a_verb(pattern: str) -> bool:
+    return any(matches(pattern, verb) for verb in VERBS)
 
 
 def path_problems(part: str) -> list[str]:
@@ -141,27 +144,38 @@ def check_resource(pattern: str) -> list[str]:
     if len(pattern) > MAX_RESOURCE_LENGTH:
         return [f"Resource is {len(pattern)} characters; the limit is {MAX_RESOURCE_LENGTH}"]
     fields = pattern.split(":", 5)
+    problem = _service_problem(fields)
+    if problem is not None:
+        return [problem]
+    parts = fields[3:5] + (fields[5].split("/", 3) if len(fields) == 6 else [])
+    return _part_problems(parts)
+
+
+def _service_problem(fields: list[str]) -> str | None:
+    """What is wrong before the region: ``arn``, the partition and the service."""
     if fields[0] != "arn":
-        return [
+        return (
             f"Resource must be * or an execute-api ARN like {_SHAPE}, "
             f"or the shorthand {SHORTHAND}{{stage}}/{{VERB}}/{{path}}"
-        ]
+        )
     if len(fields) < 2 or fields[1] not in PARTITIONS:
         got = fields[1] if len(fields) > 1 else ""
-        return [f"partition {got!r} must be one of {', '.join(PARTITIONS)}"]
+        return f"partition {got!r} must be one of {', '.join(PARTITIONS)}"
     if len(fields) < 3 or fields[2] != "execute-api":
         got = fields[2] if len(fields) > 2 else ""
-        return [f"service {got!r} must be execute-api (authorizer policies govern API calls)"]
+        return f"service {got!r} must be execute-api (authorizer policies govern API calls)"
+    return None
 
+
+# The parts of an ARN after the service, in order, and how each is checked.
+_PART_NAMES = ("region", "account", "API id", "stage", "HTTP method")
+_PART_CHECKS = (_region_problem, _account_problem, _api_problem, stage_problem, verb_problem)
+
+
+def _part_problems(parts: list[str]) -> list[str]:
+    """Problems of the region, account, API id, stage, HTTP method and path parts."""
     problems: list[str] = []
-    checkers = [_region_problem, _account_problem]
-    names = ["region", "account", "API id", "stage", "HTTP method"]
-    parts = fields[3:5]
-    rest = fields[5].split("/", 3) if len(fields) == 6 else []
-    parts += rest
-    checkers += [_api_problem, stage_problem, verb_problem]
-    before_path = parts[:5]
-    for part, check in zip(before_path, checkers, strict=False):
+    for part, check in zip(parts[:5], _PART_CHECKS, strict=False):
         if "${" in part:
             problems.append("policy variables may appear only in the path part of the ARN")
             continue
@@ -172,18 +186,18 @@ def check_resource(pattern: str) -> list[str]:
         problems.append(f"the ARN ends after the service: continue it as {_SHAPE}")
     elif len(parts) == 6:
         problems.extend(path_problems(parts[5]))
-    elif not parts[-1].endswith("*"):
-        last = names[len(parts) - 1]
-        if len(parts) == 5:
-            problems.append(
-                "missing path after the HTTP method: end with /GET/ for the root resource "
-                "or /GET/* for every path"
-            )
-        else:
-            problems.append(
-                f"the ARN ends after the {last}: continue it as {_SHAPE}, "
-                "or end that part with * to cover the rest"
-            )
+    elif parts[-1].endswith("*"):
+        pass  # a trailing * covers everything after it
+    elif len(parts) == 5:
+        problems.append(
+            "missing path after the HTTP method: end with /GET/ for the root resource "
+            "or /GET/* for every path"
+        )
+    else:
+        problems.append(
+            f"the ARN ends after the {_PART_NAMES[len(parts) - 1]}: continue it as {_SHAPE}, "
+            "or end that part with * to cover the rest"
+        )
     return problems
 
 

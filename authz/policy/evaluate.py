@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
+from authz.cache import BoundedMap
+from authz.policy.decision import IMPLICIT_DENY, Decision, Match
 from authz.policy.document import Effect, PolicyDocument
 from authz.policy.shorthand import ApiStage, api_stage, api_stage_key, expand_resource, is_shorthand
 from authz.policy.substitute import resolve
@@ -41,55 +43,10 @@ from authz.policy.wildcard import build_union, normalize, to_regex
 if TYPE_CHECKING:
     from authz.policy.globset import GlobSet
 
-__all__ = [
-    "IMPLICIT_DENY",
-    "CompiledPolicy",
-    "Decision",
-    "Match",
-    "compile_policy",
-    "evaluate",
-]
+__all__ = ["LONG_ARN", "MAX_SPLITS", "CompiledPolicy", "compile_policy", "evaluate"]
 
-DecisionEffect = Literal["Allow", "Deny", "ImplicitDeny"]
 _Matcher = Callable[[str], "re.Match[str] | None"]
 _NO_CLAIMS: dict[str, object] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A statement whose Resource pattern matched the request."""
-
-    effect: Effect
-    pattern: str
-    sid: str | None
-    statement: int
-    """Index of the statement in its document."""
-    document: int | None = None
-    """Index of the document in the list evaluated, when a list was evaluated."""
-    label: str | None = None
-    """Selector of the document (``group:admins``), when known."""
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "selector": self.label,
-            "document": self.document,
-            "statement": self.statement,
-            "sid": self.sid,
-            "effect": self.effect,
-            "pattern": self.pattern,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The outcome for one request and the statements that decided it."""
-
-    allowed: bool
-    effect: DecisionEffect
-    statements: tuple[Match, ...] = ()
-
-
-IMPLICIT_DENY = Decision(False, "ImplicitDeny", ())
 
 
 # Above this length a request is decided by the linear matcher (``GlobSet``);
@@ -102,36 +59,46 @@ LONG_ARN = 256
 # paths hold a handful of ``/``; ``a/a/a/...`` holds one per two characters.
 MAX_SPLITS = 12
 
-_Compiled = tuple[_Matcher, tuple[Decision, ...]]
+# One union regex's fullmatch and the Decision for each of its groups.
+_UnionMatcher = tuple[_Matcher, tuple[Decision, ...]]
+
+# How one part of an ARN's head is written (see ``_head_form``).
+_PartForm = Literal["star", "wildcard", "literal"]
 
 
-def _shape(pattern: str) -> str:
-    """Which wildcards the ARN's head (region, account, api id, stage) holds.
+def _part_form(part: str) -> _PartForm:
+    if part == "*":
+        return "star"
+    return "wildcard" if "*" in part or "?" in part else "literal"
 
-    Patterns of one shape share a regex. Mixing ``*`` and a literal at the
-    same place under an earlier ``*`` would force the union regex to
-    backtrack (or fall back to per-pattern scans); a few regexes, each with
-    a uniform head, stay fast. This only partitions the work: each regex is
-    exact for its own patterns.
+
+def _head_form(pattern: str) -> tuple[_PartForm, ...]:
+    """How each part of the ARN's head (region, account, API id, stage) is written.
+
+    Patterns whose heads have the same form share a regex. Mixing ``*`` and a
+    literal at the same place under an earlier ``*`` would force the union
+    regex to backtrack (or fall back to per-pattern scans); a few regexes,
+    each with a uniform head, stay fast. This only partitions the work: each
+    regex is exact for its own patterns. ``()`` for ``*`` and other patterns
+    that are not a full ARN.
     """
     fields = pattern.split(":", 5)
     if len(fields) < 6:
-        return ""
-    stage = fields[5].split("/", 2)[1:2]
-    return "".join(
-        "*" if part == "*" else ("w" if "*" in part or "?" in part else "l")
-        for part in (fields[3], fields[4], fields[5].split("/", 1)[0], *stage)
-    )
+        return ()
+    api_id, *rest = fields[5].split("/", 2)
+    stage = rest[:1]
+    return tuple(_part_form(part) for part in (fields[3], fields[4], api_id, *stage))
 
 
-class _Side:
-    """All patterns of one effect: a few regexes, one prepared Decision per group."""
+class _EffectPatterns:
+    """All patterns of one effect: a few union regexes, one prepared Decision per group,
+    and, built on first use, the linear-time matcher and one regex per pattern."""
 
     __slots__ = (
         "_by_pattern",
         "_effect",
         "_linear",
-        "_singles",
+        "_per_pattern",
         "regexes",
         "split_chars",
         "unbounded",
@@ -143,20 +110,20 @@ class _Side:
             by_pattern.setdefault(normalize(m.pattern), []).append(m)
         self._effect = effect
         self._by_pattern = by_pattern
-        shapes: dict[str, list[str]] = {}
+        by_form: dict[tuple[_PartForm, ...], list[str]] = {}
         for key in by_pattern:
-            shapes.setdefault(_shape(key), []).append(key)
+            by_form.setdefault(_head_form(key), []).append(key)
         self.split_chars: frozenset[str] = frozenset()
         self.unbounded = False
-        self.regexes = tuple(self._build(keys) for keys in shapes.values())
+        self.regexes = tuple(self._union(keys) for keys in by_form.values())
         self._linear: tuple[GlobSet, tuple[Decision, ...]] | None = None
-        self._singles: tuple[tuple[_Matcher, tuple[Match, ...]], ...] | None = None
+        self._per_pattern: tuple[tuple[_Matcher, tuple[Match, ...]], ...] | None = None
 
     def _decision(self, keys: Iterable[str]) -> Decision:
         matched = tuple(m for key in keys for m in self._by_pattern[key])
         return Decision(self._effect == "Allow", self._effect, matched)
 
-    def _build(self, keys: list[str]) -> _Compiled:
+    def _union(self, keys: list[str]) -> _UnionMatcher:
         built = build_union(keys)
         self.split_chars |= built.split_chars
         self.unbounded = self.unbounded or built.unbounded
@@ -178,15 +145,16 @@ class _Side:
             self._linear = GlobSet(keys), tuple(self._decision((k,)) for k in keys)
         return self._linear
 
-    def every(self, arn: str) -> list[Match]:
+    def all_matches(self, arn: str) -> list[Match]:
+        """Every Match whose pattern matches ``arn``."""
         # Explanations are rare: per-pattern regexes are built on first use only.
-        if self._singles is None:
-            self._singles = tuple(
+        if self._per_pattern is None:
+            self._per_pattern = tuple(
                 (re.compile(to_regex(key), re.DOTALL).fullmatch, tuple(group))
                 for key, group in self._by_pattern.items()
             )
         out: list[Match] = []
-        for fullmatch, group in self._singles:
+        for fullmatch, group in self._per_pattern:
             if fullmatch(arn) is not None:
                 out.extend(group)
         return out
@@ -195,29 +163,26 @@ class _Side:
 class CompiledPolicy:
     """A document (or a union of documents) ready to decide requests quickly."""
 
-    __slots__ = ("_allow", "_allows", "_denies", "_deny", "_regex_max", "_split", "_split_chars")
+    __slots__ = ("_allow", "_deny", "_regex_max_length", "_regexes", "_split_chars")
 
     def __init__(self, entries: Iterable[Match]) -> None:
         deny: list[Match] = []
         allow: list[Match] = []
         for m in entries:
             (deny if m.effect == "Deny" else allow).append(m)
-        self._deny = _Side("Deny", deny)
-        self._allow = _Side("Allow", allow)
-        # Flattened for decide(), the hot path: no attribute chains there.
-        self._denies = self._deny.regexes
-        self._allows = self._allow.regexes
+        self._deny = _EffectPatterns("Deny", deny)
+        self._allow = _EffectPatterns("Allow", allow)
+        # Every Deny regex before any Allow one: an explicit Deny wins.
+        self._regexes = self._deny.regexes + self._allow.regexes
         self._split_chars = tuple(sorted(self._deny.split_chars | self._allow.split_chars))
-        # The per-request checks folded into as few tests as possible: a
-        # length limit of -1 sends every request to the linear matcher, and
-        # the usual single split character is counted without a loop.
+        # A policy whose regexes the split count cannot bound sends every
+        # request to the linear matcher: no request is short enough.
         unbounded = self._deny.unbounded or self._allow.unbounded
-        self._regex_max = -1 if unbounded else LONG_ARN
-        self._split = self._split_chars[0] if len(self._split_chars) == 1 else ""
+        self._regex_max_length = -1 if unbounded else LONG_ARN
 
     def uses_linear(self, method_arn: str) -> bool:
         """Would ``decide`` hand this request to the linear matcher (see the module docstring)?"""
-        if len(method_arn) > self._regex_max:
+        if len(method_arn) > self._regex_max_length:
             return True
         splits = 0
         for c in self._split_chars:
@@ -226,22 +191,10 @@ class CompiledPolicy:
 
     def decide(self, method_arn: str) -> Decision:
         """Decision for one request; ``.statements`` are the first deciding pattern's."""
-        # ``uses_linear``, inlined for the common cases: this is the
-        # authorizer's per-request path.
-        if len(method_arn) > self._regex_max:
+        if self.uses_linear(method_arn):
             return self.decide_linear(method_arn)
-        split = self._split
-        if split:
-            if method_arn.count(split) > MAX_SPLITS:
-                return self.decide_linear(method_arn)
-        elif self._split_chars and self.uses_linear(method_arn):
-            return self.decide_linear(method_arn)
-        for match, decisions in self._denies:
-            m = match(method_arn)
-            if m is not None:
-                return decisions[m.lastindex or 0]
-        for match, decisions in self._allows:
-            m = match(method_arn)
+        for fullmatch, decisions in self._regexes:
+            m = fullmatch(method_arn)
             if m is not None:
                 return decisions[m.lastindex or 0]
         return IMPLICIT_DENY
@@ -257,11 +210,11 @@ class CompiledPolicy:
 
     def matches(self, method_arn: str) -> tuple[list[Match], list[Match]]:
         """Every matching (Deny, Allow) statement, for explanations."""
-        return self._deny.every(method_arn), self._allow.every(method_arn)
+        return self._deny.all_matches(method_arn), self._allow.all_matches(method_arn)
 
 
 # Distinct APIs and stages one document remembers its expansion for; beyond
-# that the table starts over (an expansion is only recomputed).
+# that the least recently used is dropped (an expansion is only recomputed).
 _MAX_APIS = 64
 
 
@@ -285,7 +238,7 @@ def _expanded(shorthand: list[Match], api: ApiStage | None) -> list[Match]:
     return out
 
 
-class _PerApi(CompiledPolicy):
+class _PerApiPolicy(CompiledPolicy):
     """A policy with shorthand resources: expanded for the API and stage of each
     request, and compiled once per API and stage (as the authorizer does)."""
 
@@ -294,15 +247,13 @@ class _PerApi(CompiledPolicy):
     def __init__(self, full: list[Match], shorthand: list[Match]) -> None:
         self._full = full
         self._shorthand = shorthand
-        self._by_api: dict[str, CompiledPolicy] = {}
+        self._by_api: BoundedMap[str, CompiledPolicy] = BoundedMap(_MAX_APIS)
 
     def _at(self, method_arn: str) -> CompiledPolicy:
         key = api_stage_key(method_arn)
         found = self._by_api.get(key)
         if found is None:
             found = CompiledPolicy([*self._full, *_expanded(self._shorthand, api_stage(key))])
-            if len(self._by_api) >= _MAX_APIS:
-                self._by_api.clear()
             self._by_api[key] = found
         return found
 
@@ -324,7 +275,7 @@ def _compiled(found: Iterable[Match]) -> CompiledPolicy:
     shorthand: list[Match] = []
     for m in found:
         (shorthand if is_shorthand(m.pattern) else full).append(m)
-    return _PerApi(full, shorthand) if shorthand else CompiledPolicy(full)
+    return _PerApiPolicy(full, shorthand) if shorthand else CompiledPolicy(full)
 
 
 def entries(
@@ -345,11 +296,7 @@ def entries(
 def compile_policy(doc: PolicyDocument | Sequence[PolicyDocument]) -> CompiledPolicy:
     """Compile a document (cached on it) or the union of several (not cached)."""
     if isinstance(doc, PolicyDocument):
-        compiled = doc._cache.get("compiled")
-        if compiled is None:
-            compiled = _compiled(entries(doc))
-            doc._cache["compiled"] = compiled
-        return compiled
+        return doc.memo("compiled", lambda: _compiled(entries(doc)))
     return _compiled(m for i, d in enumerate(doc) for m in entries(d, document=i))
 
 

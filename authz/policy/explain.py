@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from authz.policy.arn import parse_method_arn
+from authz.policy.decision import IMPLICIT_DENY, Decision, Match
 from authz.policy.document import PolicyDocument
-from authz.policy.evaluate import IMPLICIT_DENY, Decision, Match, compile_policy
+from authz.policy.evaluate import compile_policy
 
 __all__ = ["ExplainedMatch", "Explanation", "explain"]
 

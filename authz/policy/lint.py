@@ -186,7 +186,8 @@ def segment_reading_allows(parts: list[str], arn: MethodArn) -> bool:
     return re.fullmatch(_segment_regex(tail[:-1]) + ".*", rest, re.DOTALL) is not None
 
 
-def _naive(pattern: str, star: str) -> str:
+def _filled(pattern: str, star: str) -> str:
+    """``pattern`` with each ``*`` replaced by ``star`` and each ``?`` by ``x``."""
     return pattern.replace("*", star).replace("?", "x")
 
 
@@ -195,17 +196,17 @@ def _choices(pattern: str, position: int) -> list[str]:
     if position == 2:
         return [v for v in _VERB_ORDER if _segment_matches(pattern, v)]
     if position > 2:
-        return [_naive(pattern, "1")]
+        return [_filled(pattern, "1")]
     found = [s for s in _SAMPLES[position] if _segment_matches(pattern, s)][:2]
-    naive = _naive(pattern, "")
-    return found if naive in found or not naive else [*found[:1], naive]
+    filled = _filled(pattern, "")
+    return found if filled in found or not filled else [*found[:1], filled]
 
 
-def _field(pattern: str, samples: tuple[str, ...]) -> str:
+def _sample_value(pattern: str, samples: tuple[str, ...]) -> str:
     for s in samples:
         if matches(pattern, s):
             return s
-    return _naive(pattern, "0")
+    return _filled(pattern, "0")
 
 
 def _requests(fields: list[str], segments: list[str]) -> Iterator[MethodArn]:
@@ -214,7 +215,7 @@ def _requests(fields: list[str], segments: list[str]) -> Iterator[MethodArn]:
         return
     head = [_choices(s, i) for i, s in enumerate(segments[:3])]
     path = "/".join(_choices(s, 3)[0] for s in segments[3:])
-    region, account = _field(fields[3], _REGIONS), _field(fields[4], _ACCOUNTS)
+    region, account = _sample_value(fields[3], _REGIONS), _sample_value(fields[4], _ACCOUNTS)
     prefix = f"{fields[0]}:{fields[1]}:{fields[2]}:{region}:{account}:"
     for api, stage, verb in itertools.product(*head):
         try:

@@ -25,12 +25,14 @@ from functools import lru_cache
 from authz.policy.arn import (
     MAX_RESOURCE_LENGTH,
     PARTITIONS,
+    REGION_PATTERN,
     SHORTHAND,
     VERBS,
     path_problems,
     stage_problem,
     verb_problem,
 )
+from authz.policy.wildcard import matches
 
 __all__ = [
     "PREFIX",
@@ -48,7 +50,7 @@ _FORMS = f"{_SHAPE}, execute-api:/{{stage}}/* or execute-api:/*"
 
 # A concrete methodArn head and stage: no wildcard may reach an expanded pattern.
 _HEAD = re.compile(
-    r"arn:(?P<partition>[a-z-]+):execute-api:[a-z]{2}(?:-[a-z]+)+-[0-9]+:[0-9]{12}:[A-Za-z0-9]+"
+    rf"arn:(?P<partition>[a-z-]+):execute-api:{REGION_PATTERN}:[0-9]{{12}}:[A-Za-z0-9]+"
 )
 _STAGE = re.compile(r"\$?[A-Za-z0-9_-]+")
 
@@ -68,30 +70,28 @@ def check_shorthand(resource: str) -> list[str]:
     parts = rest.split("/", 2)
     if "${" in parts[0] or (len(parts) == 3 and "${" in parts[1]):
         return ["policy variables may appear only in the path part of the Resource"]
-    problems: list[str] = []
     if not parts[0]:
         return [f"the stage is missing: write {_FORMS}"]
     problem = stage_problem(parts[0])
-    if problem:
-        problems.append(problem)
-    if len(parts) == 1:
-        problems.append(
+    return ([problem] if problem else []) + _after_stage_problems(parts[1:])
+
+
+def _after_stage_problems(parts: list[str]) -> list[str]:
+    """Problems of what follows the stage: nothing, ``*``, or a verb and a path."""
+    if not parts:
+        return [
             f"the Resource ends after the stage: continue it as {_SHAPE}, "
             "or end it with /* for every verb and path of the stage"
-        )
-        return problems
-    if len(parts) == 2:
-        if parts[1] != "*":
-            problems.append(
-                "missing path after the HTTP method: end with /GET/ for the root resource "
-                "or /GET/* for every path"
-            )
-        return problems
-    problem = verb_problem(parts[1])
-    if problem:
-        problems.append(problem)
-    problems.extend(path_problems(parts[2]))
-    return problems
+        ]
+    if len(parts) == 1:
+        if parts[0] == "*":
+            return []
+        return [
+            "missing path after the HTTP method: end with /GET/ for the root resource "
+            "or /GET/* for every path"
+        ]
+    problem = verb_problem(parts[0])
+    return ([problem] if problem else []) + path_problems(parts[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,18 +132,9 @@ def api_stage(method_arn: str) -> ApiStage | None:
     return ApiStage(head, stage)
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
-
-
-@lru_cache(maxsize=1024)
-def _segment_matches(pattern: str, value: str) -> bool:
-    return _glob(pattern).fullmatch(value) is not None
-
-
 @lru_cache(maxsize=256)
 def _verbs(pattern: str) -> tuple[str, ...]:
-    return tuple(v for v in VERBS if _glob(pattern).fullmatch(v))
+    return tuple(v for v in VERBS if matches(pattern, v))
 
 
 def expand_resource(resource: str, api: ApiStage) -> tuple[str, ...]:
@@ -158,7 +149,7 @@ def expand_resource(resource: str, api: ApiStage) -> tuple[str, ...]:
     if rest == "*":
         return (base + "/*",)
     parts = rest.split("/", 2)
-    if not _segment_matches(parts[0], api.stage):
+    if not matches(parts[0], api.stage):
         return ()
     if len(parts) == 2:
         return (base + "/*",)

@@ -17,6 +17,9 @@ after a ``*`` the regex must backtrack; ``build_union`` reports where such a
 hand hostile requests to the linear-time ``globset`` matcher instead.
 """
 
+# Slightly over ~300 lines: the union builder and the matching it must agree with
+# (``to_regex``, ``normalize``) are one algorithm and are read together.
+
 from __future__ import annotations
 
 import re
@@ -160,7 +163,7 @@ class _Node:
 # default. Each multiplies the worst case by the input's length (two made a
 # 500-character methodArn of slashes take seconds); deeper sharing falls back
 # to one linear alternative per pattern. Callers keep heads uniform per regex
-# (see ``evaluate._shape``) so the one level is spent where patterns diverge.
+# (see ``evaluate._head_form``) so the one level is spent where patterns diverge.
 MAX_BACKTRACKING_STARS = 1
 
 # How many per-pattern scans (``_Union.linear``) a union regex may retry under
@@ -172,7 +175,7 @@ class _Union:
     """Builds one regex for many patterns from a trie of their normalized text.
 
     Shared prefixes (``arn:aws:execute-api:*:*:*/*/``) are scanned once instead
-    of once per pattern, which is what keeps 50 patterns within a few µs. A
+    of once per pattern, which is what keeps 50 patterns about as cheap as a few. A
     ``*`` whose following segment is shared by every pattern below it up to
     their next ``*`` is matched atomically at the segment's leftmost occurrence
     (exact, see the module docstring); a ``*`` followed by diverging patterns

@@ -1,8 +1,14 @@
 """The policy store: DynamoDB behind the ``PolicyRepository`` protocol.
 
-``authz.store.types`` (records, pages, the protocol) imports no AWS code, so
-code that only needs the types stays cheap to import. ``DynamoRepository``
-pulls in pynamodb and botocore (~0.3 s), so it is loaded on first access.
+``authz.store.types`` (records, pages, the ``PolicyRepository`` and
+``SnapshotRepository`` protocols) imports no AWS code, so code that only
+needs the types stays cheap to import. ``DynamoRepository`` (which satisfies
+both protocols) pulls in pynamodb and botocore, slow to import, so it is
+loaded on first access.
+
+``DynamoRepository`` is composed of ``reads``, ``writes`` and the item
+``codec`` over the item types of ``models`` and the one connection of
+``connection``; ``translate`` maps pynamodb errors to ``authz.errors``.
 """
 
 from __future__ import annotations

@@ -25,14 +25,14 @@ its own revision (``rev`` = the policy item's version after the write).
 The classes here have no ``Meta``: :func:`bind` makes subclasses whose
 ``Meta`` carries the table, endpoint, region and timeouts from ``Settings``,
 so nothing reads the environment at import and two repositories (tests use
-one table each) never share state.
+one table each) never share state. The item classes only serialize and
+parse items and build conditions; every request goes through the one
+``Connection`` that ``bind`` hands back (``authz.store.connection``).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection, TableConnection
+from pynamodb.connection import Connection
+from pynamodb.connection.base import MetaTable
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import MetaProtocol, Model
 
@@ -53,14 +54,18 @@ __all__ = [
     "EPOCH_SK",
     "HISTORY_PREFIX",
     "LIST_INDEX",
+    "LIST_INDEX_KEYS",
     "LIST_PK",
     "POLICY_SK",
-    "BoundModels",
+    "TABLE_KEYS",
+    "BoundTable",
     "EpochItem",
-    "HistoryItem",
+    "HistoryEntryItem",
     "PolicyItem",
     "bind",
+    "create_table_arguments",
     "history_sk",
+    "meta_table",
 ]
 
 POLICY_SK = "policy"
@@ -69,6 +74,12 @@ EPOCH_PK = "meta:epoch"
 EPOCH_SK = "epoch"
 LIST_INDEX = "list"
 LIST_PK = "policies"
+
+# The key attributes of the table and of its list index, all strings. Written
+# out because DynamoDB needs them to create the table and pynamodb's request
+# builder to name the keys; the item classes below declare the same keys.
+TABLE_KEYS = ("pk", "sk")
+LIST_INDEX_KEYS = ("list_pk", "list_sk")
 
 
 def history_sk(revision: int) -> str:
@@ -110,7 +121,7 @@ class PolicyItem(Model):
     list_index = ListIndex()
 
 
-class HistoryItem(Model):
+class HistoryEntryItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     action = UnicodeAttribute()
@@ -129,67 +140,57 @@ class EpochItem(Model):
     epoch = NumberAttribute(default=0)
 
 
-_SESSION_LOCK = threading.RLock()
-_session: Any = None
-
-
-class SharedSessionConnection(Connection):
-    """A pynamodb connection whose botocore client comes from one process-wide session.
-
-    Building a client on a fresh session loads DynamoDB's service model
-    (~0.25 s); on a session that already did it takes ~15 ms. A Lambda has one
-    repository, but the CLI, the local stack and the tests build many. Client
-    creation is serialized because botocore sessions are not thread-safe.
-    """
-
-    @property
-    def session(self) -> Any:
-        global _session  # noqa: PLW0603  # one lazily built session per process
-        with _SESSION_LOCK:
-            if _session is None:
-                # importlib: botocore ships no type information for mypy to check.
-                session = importlib.import_module("botocore.session").get_session()
-                _only_dynamodb(session)
-                _session = session
-            return _session
-
-    @property
-    def client(self) -> Any:
-        with _SESSION_LOCK:
-            return super().client
-
-
-def _only_dynamodb(session: Any) -> None:
-    """Teach the session's model loader that it only ever serves DynamoDB.
-
-    Before loading a service model, botocore asks its loader for the list of
-    every service it knows, which walks all ~450 folders of its data
-    directory (and AWS_DATA_PATH, ~/.aws/models) -- twice per client, ~30 ms
-    of a cold start -- only to check that the name asked for is among them.
-    This session builds nothing but DynamoDB clients (pynamodb's), so the
-    list is answered from DynamoDB's own folders, with the loader's public
-    ``list_api_versions`` over the same search path: the model files found
-    and loaded are exactly those botocore would have used.
-    """
-    loader = session.get_component("data_loader")
-    not_found = importlib.import_module("botocore.exceptions").DataNotFoundError
-
-    def list_available_services(type_name: str) -> list[str]:
-        try:
-            loader.list_api_versions("dynamodb", type_name)
-        except not_found:
-            return []
-        return ["dynamodb"]
-
-    loader.list_available_services = list_available_services
-
-
 @dataclass(frozen=True, slots=True)
-class BoundModels:
+class BoundTable:
+    """The item types bound to one table, and the connection every request goes through."""
+
+    name: str
     policy: type[PolicyItem]
-    history: type[HistoryItem]
+    history: type[HistoryEntryItem]
     epoch: type[EpochItem]
-    connection: TableConnection
+    connection: Connection
+
+
+def _key_schema(keys: tuple[str, str]) -> list[dict[str, str]]:
+    hash_key, range_key = keys
+    return [
+        {"AttributeName": hash_key, "KeyType": "HASH"},
+        {"AttributeName": range_key, "KeyType": "RANGE"},
+    ]
+
+
+def _attribute_definitions() -> list[dict[str, str]]:
+    return [{"AttributeName": n, "AttributeType": "S"} for n in TABLE_KEYS + LIST_INDEX_KEYS]
+
+
+def meta_table(table: str) -> MetaTable:
+    """The table's key layout as pynamodb's request builder needs it (no DescribeTable)."""
+    return MetaTable(
+        {
+            "TableName": table,
+            "KeySchema": _key_schema(TABLE_KEYS),
+            "AttributeDefinitions": _attribute_definitions(),
+            "GlobalSecondaryIndexes": [
+                {"IndexName": LIST_INDEX, "KeySchema": _key_schema(LIST_INDEX_KEYS)}
+            ],
+        }
+    )
+
+
+def create_table_arguments() -> dict[str, Any]:
+    """Keyword arguments of ``Connection.create_table`` for the one authz table."""
+    return {
+        "attribute_definitions": _attribute_definitions(),
+        "key_schema": _key_schema(TABLE_KEYS),
+        "global_secondary_indexes": [
+            {
+                "index_name": LIST_INDEX,
+                "key_schema": _key_schema(LIST_INDEX_KEYS),
+                "projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "billing_mode": "PAY_PER_REQUEST",
+    }
 
 
 def bind(
@@ -199,9 +200,14 @@ def bind(
     region: str,
     connect_timeout: float,
     read_timeout: float,
-    max_attempts: int,
-) -> BoundModels:
-    """Subclasses of the three item types bound to one table and endpoint."""
+    connection: Connection,
+) -> BoundTable:
+    """Subclasses of the three item types bound to ``table``, sharing ``connection``.
+
+    ``connection`` must serve ``table``: it gets the table's key layout here.
+    The subclasses' ``Meta`` names the same table and endpoint, because
+    pynamodb's transaction builder reads it to shape each item's request.
+    """
 
     def meta() -> MetaProtocol:
         # A class used as a settings record, as pynamodb expects.
@@ -221,28 +227,17 @@ def bind(
     class BoundPolicyItem(PolicyItem):
         Meta = meta()
 
-    class BoundHistoryItem(HistoryItem):
+    class BoundHistoryEntryItem(HistoryEntryItem):
         Meta = meta()
 
     class BoundEpochItem(EpochItem):
         Meta = meta()
 
-    policy, history, epoch = BoundPolicyItem, BoundHistoryItem, BoundEpochItem
-
-    # One botocore client for all three item types (they share the table), and
-    # botocore's "legacy" retry mode: for DynamoDB it backs off 50 ms, 100 ms, ...
-    # where the "standard" mode pynamodb picks would wait up to 1 s, 2 s, ...
-    # pynamodb offers neither through Meta, hence the private ``_connection``.
-    table_connection = policy._get_connection()
-    meta_table = table_connection.get_meta_table()
-    table_connection.connection = SharedSessionConnection(
-        region=region,
-        host=host,
-        connect_timeout_seconds=connect_timeout,
-        read_timeout_seconds=read_timeout,
-        retry_configuration={"mode": "legacy", "total_max_attempts": max_attempts},
+    connection.add_meta_table(meta_table(table))
+    return BoundTable(
+        name=table,
+        policy=BoundPolicyItem,
+        history=BoundHistoryEntryItem,
+        epoch=BoundEpochItem,
+        connection=connection,
     )
-    table_connection.connection.add_meta_table(meta_table)
-    history._connection = table_connection
-    epoch._connection = table_connection
-    return BoundModels(policy=policy, history=history, epoch=epoch, connection=table_connection)

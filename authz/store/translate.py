@@ -75,7 +75,7 @@ def translate(exc: PynamoDBException, what: str, table: str) -> StoreError:
         return StoreUnavailableError(
             f"{what} on table {table!r}: DynamoDB not reachable ({cause}: {message})"
         )
-    if code in UNAVAILABLE_CODES:
+    if code in UNAVAILABLE_CODES or code.startswith("5") or code.endswith("ServerError"):
         return StoreUnavailableError(f"{what} on table {table!r}: {code}: {message}")
     if code == "ResourceNotFoundException":
         return StoreError(
@@ -83,6 +83,4 @@ def translate(exc: PynamoDBException, what: str, table: str) -> StoreError:
         )
     if is_item_too_large(code, message):
         return ItemTooLargeError(f"{what} on table {table!r}: {message}")
-    if code.startswith("5") or code.endswith("ServerError"):
-        return StoreUnavailableError(f"{what} on table {table!r}: {code}: {message}")
     return StoreError(f"{what} on table {table!r}: {code}: {message}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Literal, Protocol, TypeVar, cast
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
@@ -22,6 +22,7 @@ __all__ = [
     "PolicyRecord",
     "PolicyRepository",
     "SnapshotRead",
+    "SnapshotRepository",
     "WriteResult",
     "forced_writer",
 ]
@@ -65,15 +66,28 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
+    """What a put or delete did.
+
+    ``version`` is the policy's version after a put (``record.version``) and,
+    after a delete, the version of the policy it deleted: the delete's answer
+    carries it so a caller needs no history read, which a later write could
+    race. Repositories that predate the field leave it None.
+    """
+
     record: PolicyRecord | None  # None after a delete
     action: Action
     epoch: int  # the epoch this write moved the table to
+    version: int | None = None
 
 
 class PolicyRepository(Protocol):
     """The only way the rest of authz reaches DynamoDB.
 
-    Every method raises only ``authz.errors.StoreError`` subclasses.
+    Every method raises ``authz.errors.StoreError`` subclasses when the store
+    fails and ``authz.errors.StoreAnswer`` subclasses (``NotFoundError``,
+    ``ConflictError``, ``AlreadyExistsError``) when it answers "no".
+    A repository that can also read the epoch with the policies in one
+    request implements ``SnapshotRepository`` as well.
     """
 
     def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]:
@@ -166,3 +180,15 @@ def forced_writer(repository: PolicyRepository) -> ForcedWrites | None:
 SnapshotRead = tuple[dict[Selector, PolicyRecord], int]
 """What ``get_many_with_epoch`` returns: the records found and the policy epoch,
 the records at least as new as that epoch (see ``DynamoRepository``)."""
+
+
+@runtime_checkable
+class SnapshotRepository(Protocol):
+    """A repository that reads the epoch and some policies in one consistent request.
+
+    The authorizer's cold start uses it when the repository offers it
+    (``DynamoRepository`` does, with one TransactGetItems); any other
+    ``PolicyRepository`` is read with ``epoch()`` and then ``get_many()``.
+    """
+
+    def get_many_with_epoch(self, selectors: Sequence[Selector]) -> SnapshotRead: ...

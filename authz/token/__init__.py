@@ -7,7 +7,7 @@ first key is prepared). Modules, one job each:
 - ``claims``    pure claim rules, building the ``Principal``
 - ``jwks``      the JWKS cache (keys by URL and kid, penalty box on refetches)
 - ``fetch``     the HTTP(S) fetch of a JWKS, stdlib only, tight timeouts
-- ``verifier``  the composition, plus the verified-token cache
+- ``verifier``  the composition (no token cache: the authorizer's memo is the one)
 """
 
 from authz.token.claims import ClaimRules, check_claims

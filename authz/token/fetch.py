@@ -26,18 +26,13 @@ if TYPE_CHECKING:
     import ssl
 
 from authz.errors import JwksError
+from authz.netloc import is_loopback_url
 
-__all__ = ["Fetcher", "HttpFetcher", "is_loopback_url"]
+__all__ = ["Fetcher", "HttpFetcher"]
 
 Fetcher = Callable[[str], Mapping[str, Any]]
 
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for URLs on this machine (the only place plain http is allowed)."""
-    return (urlsplit(url).hostname or "") in _LOOPBACK
 
 
 class _Retryable(Exception):
@@ -84,7 +79,7 @@ class HttpFetcher:
         raise JwksError(f"could not fetch {url}: {last}") from last
 
     def _get(self, scheme: str, host: str, port: int | None, path: str) -> bytes:
-        # Imported here: ~40 ms that a cold start preloaded via AUTHZ_JWKS_JSON never pays.
+        # Imported here: a cold start preloaded via AUTHZ_JWKS_JSON never pays for it.
         import http.client  # noqa: PLC0415
 
         conn: http.client.HTTPConnection
@@ -170,7 +165,7 @@ _CONTEXT: list[ssl.SSLContext] = []
 def _default_context() -> ssl.SSLContext:
     import ssl  # noqa: PLC0415  # see _get
 
-    # Building a context loads the CA bundle (milliseconds); do it once.
+    # Building a context loads the CA bundle, which is slow; do it once.
     if not _CONTEXT:
         _CONTEXT.append(ssl.create_default_context())
     return _CONTEXT[0]

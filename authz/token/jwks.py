@@ -1,8 +1,7 @@
 """The JWKS cache: signing keys by JWKS URL and ``kid``, prepared once.
 
-Each JWK is turned into a key object once (``jose.jwk.construct``) and reused;
-the hot path calls the ``cryptography`` public key python-jose wraps, which
-skips python-jose's per-call dispatch (see ``SigningKey.verify``).
+Each JWK is turned into a python-jose key once (``jose.jwk.construct``) and
+reused; verification goes through that key's public ``verify``.
 
 Rules, after aws-jwt-verify's ``SimpleJwksCache`` and ``SimplePenaltyBox``:
 
@@ -24,15 +23,12 @@ Rules, after aws-jwt-verify's ``SimpleJwksCache`` and ``SimplePenaltyBox``:
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.hashes import SHA256
 
 from authz.errors import JwksError, KeySetUnavailableError, UnknownKeyError
 from authz.token.fetch import Fetcher, HttpFetcher
@@ -40,8 +36,6 @@ from authz.token.fetch import Fetcher, HttpFetcher
 __all__ = ["JwksCache", "KeySet", "SigningKey", "parse_jwks"]
 
 MIN_RSA_BITS = 2048
-_PKCS1 = padding.PKCS1v15()
-_SHA256 = SHA256()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +43,14 @@ class SigningKey:
     """One prepared RS256 verification key."""
 
     kid: str
-    jose_key: Any  # jose.backends.*RSAKey, kept for callers that want python-jose's API
-    public_key: rsa.RSAPublicKey
+    jose_key: Any  # what ``jose.jwk.construct`` returned: an RS256 public key
 
     def verify(self, signing_input: bytes, signature: bytes) -> bool:
         """RSASSA-PKCS1-v1_5 with SHA-256 over the JWS signing input."""
         try:
-            self.public_key.verify(signature, signing_input, _PKCS1, _SHA256)
-        except (InvalidSignature, ValueError):
+            return bool(self.jose_key.verify(signing_input, signature))
+        except ValueError:  # a malformed signature is a signature that does not verify
             return False
-        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,37 +96,49 @@ def parse_jwks(document: Mapping[str, Any]) -> KeySet:
 
 
 def _unsuitable(jwk: Mapping[str, Any]) -> str | None:
-    if jwk.get("kty") != "RSA":
-        return f"kty is {jwk.get('kty')!r}, not 'RSA'"
-    if "use" in jwk and jwk["use"] != "sig":
-        return f"use is {jwk['use']!r}, not 'sig'"
-    if "alg" in jwk and jwk["alg"] != "RS256":
-        return f"alg is {jwk['alg']!r}, not the token's 'RS256'"
-    if "key_ops" in jwk and (
-        not isinstance(jwk["key_ops"], list) or "verify" not in jwk["key_ops"]
-    ):
-        return "key_ops does not allow 'verify'"
-    if "d" in jwk:
-        return "a private key was published in the key set"
-    if not isinstance(jwk.get("n"), str) or not isinstance(jwk.get("e"), str):
-        return "n and e must be base64url strings"
-    return None
+    """Why ``jwk`` cannot be an RS256 verification key (the first rule it breaks), or None."""
+    key_ops = jwk.get("key_ops", ["verify"])
+    rules = (
+        (jwk.get("kty") != "RSA", f"kty is {jwk.get('kty')!r}, not 'RSA'"),
+        (jwk.get("use", "sig") != "sig", f"use is {jwk.get('use')!r}, not 'sig'"),
+        (jwk.get("alg", "RS256") != "RS256", f"alg is {jwk.get('alg')!r}, not the token's 'RS256'"),
+        (
+            not isinstance(key_ops, list) or "verify" not in key_ops,
+            "key_ops does not allow 'verify'",
+        ),
+        ("d" in jwk, "a private key was published in the key set"),
+        (
+            not isinstance(jwk.get("n"), str) or not isinstance(jwk.get("e"), str),
+            "n and e must be base64url strings",
+        ),
+    )
+    return next((message for broken, message in rules if broken), None)
 
 
 def _prepare(kid: str, jwk: Mapping[str, Any]) -> SigningKey:
     # python-jose stays the library that turns a JWK into a key (project rule).
-    from jose import jwk as jose_jwk  # noqa: PLC0415  # ~120 ms; only paid once keys are needed
+    # Imported here: a cold start that never needs a key never pays for it.
+    from jose import jwk as jose_jwk  # noqa: PLC0415
 
     jose_key = jose_jwk.construct(dict(jwk), "RS256")
-    public = getattr(jose_key, "prepared_key", None)
-    if not isinstance(public, rsa.RSAPublicKey):
-        raise TypeError("python-jose did not build a cryptography RSA public key")
-    if public.key_size < MIN_RSA_BITS:
-        raise ValueError(f"{public.key_size}-bit modulus; at least {MIN_RSA_BITS} required")
-    return SigningKey(kid, jose_key, public)
+    if not jose_key.is_public():
+        raise TypeError("python-jose did not build a public key")
+    built = jose_key.to_dict()
+    if built.get("kty") != "RSA":
+        raise TypeError("python-jose did not build an RSA key")
+    bits = _modulus_bits(built["n"])
+    if bits < MIN_RSA_BITS:
+        raise ValueError(f"{bits}-bit modulus; at least {MIN_RSA_BITS} required")
+    return SigningKey(kid, jose_key)
 
 
-class _Entry:
+def _modulus_bits(n: str) -> int:
+    """Bits of an RSA modulus given as base64url (as a JWK's ``n`` holds it)."""
+    raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
+    return int.from_bytes(raw, "big").bit_length()
+
+
+class _UrlKeys:
     """Per-URL state: the current key set, the last fetch attempt and how it failed
     (None: it succeeded, or none yet), and the fetch lock."""
 
@@ -164,7 +168,7 @@ class JwksCache:
         self._fetch = fetcher if fetcher is not None else HttpFetcher()
         self._clock = clock
         self.penalty_seconds = penalty_seconds
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, _UrlKeys] = {}
         self._entries_lock = threading.Lock()
 
     @classmethod
@@ -205,14 +209,14 @@ class JwksCache:
         entry = self._entries.get(url)
         return entry.key_set if entry is not None else None
 
-    def _entry(self, url: str) -> _Entry:
+    def _entry(self, url: str) -> _UrlKeys:
         entry = self._entries.get(url)
         if entry is None:
             with self._entries_lock:
-                entry = self._entries.setdefault(url, _Entry())
+                entry = self._entries.setdefault(url, _UrlKeys())
         return entry
 
-    def _refresh_and_get(self, entry: _Entry, url: str, kid: str) -> SigningKey:
+    def _refresh_and_get(self, entry: _UrlKeys, url: str, kid: str) -> SigningKey:
         # Holding the lock across the fetch is the point: a burst of misses
         # for one URL queues behind a single request, then finds either the
         # fresh set or a closed penalty box.
@@ -239,7 +243,7 @@ class JwksCache:
             ) from failure
         raise UnknownKeyError(f"no key {kid!r} in the key set of {url}")
 
-    def _fetch_into(self, entry: _Entry, url: str) -> None:
+    def _fetch_into(self, entry: _UrlKeys, url: str) -> None:
         """One fetch: a new key set, or the failure kept beside the old set."""
         try:
             key_set = parse_jwks(self._fetch(url))

@@ -13,9 +13,11 @@ import binascii
 import json
 from typing import Any, NamedTuple
 
+from authz.cache import BoundedMap
 from authz.errors import MalformedTokenError, UnsupportedTokenError
+from authz.json_depth import reject_constant
 
-__all__ = ["ALGORITHM", "MAX_TOKEN_BYTES", "Decoded", "decode", "decode_ascii"]
+__all__ = ["ALGORITHM", "MAX_TOKEN_BYTES", "Decoded", "ascii_token", "decode", "decode_ascii"]
 
 ALGORITHM = "RS256"
 # Cognito tokens are 1-4 KiB (groups and custom claims included); four times
@@ -30,17 +32,17 @@ _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PAD = (b"", b"", b"==", b"=")
 # An issuer's tokens share a handful of headers ({"kid": ..., "alg": "RS256"}
 # per signing key), so headers that passed the checks are remembered (never
-# mutated) by their encoded form. Cleared when full: a flood of distinct
-# headers only costs what parsing costs anyway.
+# mutated) by their encoded form. Bounded: a flood of distinct headers only
+# costs what parsing costs anyway.
 _HEADER_MEMO = 64
-_HEADERS: dict[bytes, dict[str, Any]] = {}
+_HEADERS: BoundedMap[bytes, dict[str, Any]] = BoundedMap(_HEADER_MEMO)
 
 
 class Decoded(NamedTuple):
     """The parts of a compact JWS whose header passed the shape checks.
 
-    A NamedTuple rather than a frozen dataclass: built once per new token,
-    and tuple construction is several times cheaper.
+    A NamedTuple, so that it unpacks as ``header, payload, signing_input,
+    signature``.
     """
 
     header: dict[str, Any]
@@ -62,20 +64,25 @@ def decode(token: str, *, max_bytes: int = MAX_TOKEN_BYTES) -> Decoded:
     ``alg`` exactly RS256; no ``crit``; ``kid`` a non-empty string; payload
     a JSON object without duplicate keys.
     """
+    decoded = decode_ascii(ascii_token(token, max_bytes))
+    # A copy: the remembered header is shared and must stay as checked.
+    return decoded._replace(header=dict(decoded.header))
+
+
+def ascii_token(token: object, max_bytes: int = MAX_TOKEN_BYTES) -> bytes:
+    """``token`` as ASCII bytes, after the checks that need no parsing: a
+    string, at most ``max_bytes`` characters, ASCII only."""
     if not isinstance(token, str):
         raise MalformedTokenError(f"token must be a string, not {type(token).__name__}")
     if len(token) > max_bytes:
         raise MalformedTokenError(f"token longer than {max_bytes} characters")
     if not token.isascii():
         raise MalformedTokenError("token contains non-ASCII characters")
-    decoded = decode_ascii(token.encode("ascii"))
-    # A copy: the remembered header is shared and must stay as checked.
-    return decoded._replace(header=dict(decoded.header))
+    return token.encode("ascii")
 
 
 def decode_ascii(raw: bytes) -> Decoded:
-    """``decode`` for a token already checked for type, size and ASCII and
-    encoded (the verifier has done that once; doing it twice costs ~1 us).
+    """``decode`` for a token that ``ascii_token`` has already checked and encoded.
 
     The header returned is the remembered one, shared by every token that
     carries it: read it, never change it.
@@ -90,8 +97,6 @@ def decode_ascii(raw: bytes) -> Decoded:
     header = _HEADERS.get(h64)
     if header is None:
         header = _checked_header(h64)
-        if len(_HEADERS) >= _HEADER_MEMO:
-            _HEADERS.clear()
         _HEADERS[h64] = header
     payload = _json_object(_b64decode(p64, "payload"), "payload")
     signature = _b64decode(s64, "signature") if s64 else b""
@@ -121,7 +126,7 @@ def _b64decode(segment: bytes, what: str) -> bytes:
     # Strict: the URL-safe alphabet only (the standard alphabet's + and / and
     # any = are mapped to a byte strict_mode refuses), no impossible length,
     # and zero unused trailing bits, so each byte string has exactly one
-    # encoding (a token cannot be re-spelt to dodge the verified-token cache).
+    # encoding (a token cannot be re-spelt to dodge the authorizer's token memo).
     rem = len(segment) % 4
     if rem == 1 or not segment:
         raise MalformedTokenError(f"{what} is not base64url (bad length)")
@@ -135,16 +140,7 @@ def _b64decode(segment: bytes, what: str) -> bytes:
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        text = raw.decode("utf-8")
-        try:
-            # raw_decode skips decode()'s two whitespace scans; a text with
-            # whitespace around the value (or anything wrong) takes decode(),
-            # so what is accepted and the error messages stay decode()'s.
-            value, end = _JSON.raw_decode(text)
-            if end != len(text):
-                value = _JSON.decode(text)
-        except ValueError:
-            value = _JSON.decode(text)
+        value = _JSON.decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedTokenError(f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
@@ -164,9 +160,5 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 # Built once: json.loads(..., object_pairs_hook=...) would build a decoder per call.
-_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=reject_constant)

@@ -2,7 +2,7 @@
 
 The order of work is chosen so that cheap, key-free checks come first:
 
-1. size cap, then the verified-token cache (a hash of the whole token);
+1. type, size cap and ASCII (``jwt.ascii_token``);
 2. strict decomposition (``jwt.decode``): segments, base64url, JSON, ``alg``
    RS256, no ``crit``, ``kid``;
 3. ``iss`` exact match, which also selects the only JWKS URL that may be
@@ -10,31 +10,29 @@ The order of work is chosen so that cheap, key-free checks come first:
 4. key by ``kid`` (``JwksCache``) and the RS256 signature;
 5. every other claim rule (``claims.check_claims``).
 
-python-jose's ``jwt.decode`` is not on this path: it costs 3-7x an RSA
-verification and is lax where Cognito tokens should be strict (it accepts a
+python-jose's ``jwt.decode`` is not on this path: it is several times slower
+(``bench/token.py``) and lax where Cognito tokens should be strict (it accepts a
 missing ``exp``, a future ``iat`` and unknown ``crit``). python-jose still
 builds the keys (``JwksCache``).
+
+There is no verified-token cache here: the authorizer's token memo is the one
+cache of verified tokens, so each call verifies.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from authz.errors import ConfigError, JwksError, MalformedTokenError, SignatureError
+from authz.errors import ConfigError, JwksError, SignatureError
 from authz.settings import Settings, default_jwks_url
 from authz.token.claims import ClaimRules, check_claims, check_issuer
 from authz.token.jwks import JwksCache
-from authz.token.jwt import MAX_TOKEN_BYTES, decode_ascii
+from authz.token.jwt import MAX_TOKEN_BYTES, ascii_token, decode_ascii
 from authz.token.principal import Principal
 
 __all__ = ["Verifier"]
-
-DEFAULT_CACHE_SIZE = 4096
 
 
 class Verifier:
@@ -44,7 +42,7 @@ class Verifier:
     ``AUTHZ_JWKS_JSON`` is set its keys are installed first (into whichever
     cache is used, unless it already holds keys for that URL), so a cold
     start verifies without any fetch. ``clock`` returns seconds since the
-    epoch. ``cache_size=0`` turns the verified-token cache off.
+    epoch.
     """
 
     def __init__(
@@ -53,7 +51,6 @@ class Verifier:
         *,
         jwks: JwksCache | None = None,
         clock: Callable[[], float] = time.time,
-        cache_size: int = DEFAULT_CACHE_SIZE,
         max_token_bytes: int = MAX_TOKEN_BYTES,
     ) -> None:
         settings.require_token_config()
@@ -73,10 +70,7 @@ class Verifier:
                 if self.jwks.key_set(url) is None:
                     self._preload(url, settings.jwks_json)
         self._clock = clock
-        self._cache_size = cache_size
         self._max_token_bytes = max_token_bytes
-        self._cache: OrderedDict[bytes, Principal] = OrderedDict()
-        self._lock = threading.Lock()
 
     def _preload(self, url: str, document: Mapping[str, Any]) -> None:
         try:
@@ -90,50 +84,13 @@ class Verifier:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Verifier:
-        """The production verifier: HTTPS key fetches, wall clock, default cache."""
+        """The production verifier: HTTPS key fetches, wall clock."""
         return cls(settings)
 
     def verify(self, token: str) -> Principal:
         """The principal ``token`` speaks for, or a ``TokenError`` saying why not."""
-        if not isinstance(token, str):
-            raise MalformedTokenError(f"token must be a string, not {type(token).__name__}")
-        if len(token) > self._max_token_bytes:
-            raise MalformedTokenError(f"token longer than {self._max_token_bytes} characters")
-        if not token.isascii():
-            raise MalformedTokenError("token contains non-ASCII characters")
-        raw = token.encode("ascii")
+        raw = ascii_token(token, self._max_token_bytes)
         now = self._clock()
-        if self._cache_size <= 0:
-            return self._verify(raw, now)
-        digest = hashlib.sha256(raw).digest()
-        with self._lock:
-            hit = self._cache.get(digest)
-            if hit is not None:
-                # Checked on every hit, against the rounded-down exp: a cached
-                # principal is never returned for a token at or past exp.
-                if now < hit.expires_at:
-                    self._cache.move_to_end(digest)
-                    return hit
-                del self._cache[digest]
-        principal = self._verify(raw, now)
-        if now < principal.expires_at:
-            with self._lock:
-                self._cache[digest] = principal
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return principal
-
-    def clear_cache(self) -> None:
-        """Forget every verified token (keys stay cached)."""
-        with self._lock:
-            self._cache.clear()
-
-    def cached_tokens(self) -> int:
-        """How many verified tokens are cached."""
-        return len(self._cache)
-
-    def _verify(self, raw: bytes, now: float) -> Principal:
-        # The size, type and ASCII checks of ``jwt.decode`` were made by verify().
         header, payload, signing_input, signature = decode_ascii(raw)
         issuer = check_issuer(payload, self.rules.issuers)
         key = self.jwks.get_key(self._jwks_urls[issuer], header["kid"])

@@ -33,8 +33,8 @@ _EAGER = {
         "authz.cache",
     ),
     "admin": (
-        "authz.handlers.admin",
-        "authz.handlers.admin_simulate",
+        "authz.handlers.admin.app",
+        "authz.handlers.admin.simulate",
         "authz.service",
         "authz.token",
         "authz.policy",

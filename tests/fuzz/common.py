@@ -16,13 +16,17 @@ import math
 import os
 import random
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
 from atheris import FuzzedDataProvider
+
+from authz.policy.document import PolicyDocument
+from authz.store.memory import MemoryRepository
 
 __all__ = [
     "COMMON_STRINGS",
@@ -33,6 +37,7 @@ __all__ = [
     "deterministic_rsa_key",
     "fail",
     "gen_json",
+    "memory_repository",
     "mutate",
     "mutate_string",
     "mutations",
@@ -42,6 +47,13 @@ __all__ = [
 
 # The fixed "now" of every target, so a saved input replays identically.
 NOW = 1_700_000_000
+_NOW_UTC = datetime.fromtimestamp(NOW, UTC)
+
+
+def memory_repository(seed: Mapping[str, PolicyDocument]) -> MemoryRepository:
+    """An in-memory store seeded with ``seed`` whose timestamps are all ``NOW``."""
+    return MemoryRepository(seed, clock=lambda: _NOW_UTC)
+
 
 # Strings that have broken parsers before: empty, whitespace, wildcards and
 # variables, JSON-looking text, lone surrogates (json.loads yields them from
@@ -142,7 +154,7 @@ def _key(fdp: FuzzedDataProvider, vocab: Vocabulary) -> str:
     return _string(fdp, vocab)
 
 
-def gen_json(fdp: FuzzedDataProvider, vocab: Vocabulary, depth: int = 0) -> Any:
+def gen_json(fdp: FuzzedDataProvider, vocab: Vocabulary, depth: int = 0) -> Any:  # noqa: PLR0911  # one return per generated JSON kind
     """A JSON value (as json.loads could return it, NaN and huge ints included)."""
     kinds = 11 if depth < 4 else 8
     kind = fdp.ConsumeIntInRange(0, kinds)
@@ -170,7 +182,7 @@ def gen_json(fdp: FuzzedDataProvider, vocab: Vocabulary, depth: int = 0) -> Any:
     }
 
 
-def mutate_string(fdp: FuzzedDataProvider, text: str, vocab: Vocabulary) -> str:
+def mutate_string(fdp: FuzzedDataProvider, text: str, vocab: Vocabulary) -> str:  # noqa: PLR0911  # one return per mutation kind
     """One edit of ``text``: replace, insert, delete, truncate, repeat, case-flip, or
     insert a character that is not valid Unicode text (lone surrogate) or a control."""
     op = fdp.ConsumeIntInRange(0, 8)
@@ -196,7 +208,7 @@ def mutate_string(fdp: FuzzedDataProvider, text: str, vocab: Vocabulary) -> str:
     return " " + text + " "
 
 
-def mutate(fdp: FuzzedDataProvider, value: Any, vocab: Vocabulary, depth: int = 0) -> Any:
+def mutate(fdp: FuzzedDataProvider, value: Any, vocab: Vocabulary, depth: int = 0) -> Any:  # noqa: C901, PLR0912  # one branch per mutation operator, chosen by the input byte
     """``value`` with one structural edit somewhere inside it (never in place)."""
     op = fdp.ConsumeIntInRange(0, 9)
     if op == 9 or depth > 8:

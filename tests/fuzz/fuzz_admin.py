@@ -36,7 +36,7 @@ from typing import Any
 
 from atheris import FuzzedDataProvider
 
-from authz.handlers.admin import AdminApp, build_app
+from authz.handlers.admin.app import AdminApp, build_app
 from authz.policy import PolicyDocument
 from authz.token import JwksCache, Verifier
 from tests.fuzz.common import (
@@ -44,11 +44,11 @@ from tests.fuzz.common import (
     Vocabulary,
     deterministic_rsa_key,
     fail,
+    memory_repository,
     mutate_string,
     mutations,
     pick,
 )
-from tests.fuzz.memory_repository import InMemoryRepository
 from tests.tokens import KeyPair, access_claims, jwks, mint, settings_for
 
 __all__ = ["check", "gateway_shaped", "seeds"]
@@ -272,8 +272,8 @@ class _State:
             AUTHZ_EPOCH_CHECK_SECONDS="0",
         )
         cache = JwksCache(fetcher=_endpoint(jwks(key)))
-        verifier = Verifier(settings, jwks=cache, clock=lambda: float(NOW), cache_size=0)
-        self.repository = InMemoryRepository(SEED)
+        verifier = Verifier(settings, jwks=cache, clock=lambda: float(NOW))
+        self.repository = memory_repository(SEED)
         self.app: AdminApp = build_app(
             settings,
             self.repository,
@@ -369,7 +369,7 @@ def _edit_map(
     return out
 
 
-def _schema_edit(fdp: FuzzedDataProvider, event: dict[str, Any]) -> None:
+def _schema_edit(fdp: FuzzedDataProvider, event: dict[str, Any]) -> None:  # noqa: C901, PLR0912  # one branch per schema edit, chosen by the input byte
     """One edit of what a client (or our authorizer) controls, in the types API Gateway
     guarantees: headers and query strings are str -> str maps (with matching
     multi-value maps), the body a string, the method a real verb, the path a string."""

@@ -48,12 +48,12 @@ from tests.fuzz.common import (
     Vocabulary,
     deterministic_rsa_key,
     fail,
+    memory_repository,
     mutate_string,
     mutations,
     pick,
     strings_in,
 )
-from tests.fuzz.memory_repository import InMemoryRepository
 from tests.tokens import (
     ISSUER,
     KeyPair,
@@ -139,7 +139,7 @@ class _State:
             "not-a-token",
             "",
         )
-        self.repository = InMemoryRepository(POLICIES)
+        self.repository = memory_repository(POLICIES)
         self.apps = (self._app(), self._app(AUTHZ_RESPONSE="simple"))
         self.fixtures = tuple(json.loads((EVENTS / f"{n}.json").read_text()) for n in FIXTURES)
         tokens = (*self.valid, *self.invalid)
@@ -189,10 +189,10 @@ class _State:
             jwks_json=document, AUTHZ_TOKEN_SOURCE="header:Authorization,query:token", **env
         )
         cache = JwksCache(fetcher=_endpoint(document))
-        verifier = Verifier(settings, jwks=cache, clock=lambda: float(NOW), cache_size=0)
+        verifier = Verifier(settings, jwks=cache, clock=lambda: float(NOW))
         clock = _Clock()
         authorizer = Authorizer(
-            verifier, self.repository, settings=settings, clock=clock, wall_clock=lambda: NOW
+            verifier, self.repository, cache=settings.cache, clock=clock, wall_clock=lambda: NOW
         )
         telemetry = Telemetry(stream=NullStream(), environ={})  # type: ignore[arg-type]
         return AuthorizerApp(settings, authorizer, telemetry)

@@ -50,7 +50,7 @@ from authz.policy import (
     merge,
     substitute,
 )
-from authz.policy.token_settings import TokenSettings
+from authz.token_settings import TokenSettings
 from tests.fuzz.common import Vocabulary, fail, mutations, pick
 
 __all__ = ["check", "expected", "glob_match", "seeds"]

@@ -13,9 +13,8 @@ The first input byte picks a mode:
    another key under the same kid, truncated or padded signatures.
 
 Every accepted token goes through :func:`oracle`, an independent check written
-with the standard library and ``cryptography`` only. Three verifiers run each
-token: access tokens, any token_use with leeway, and a caching verifier whose
-answers must equal the uncached one's.
+with the standard library and ``cryptography`` only. Two verifiers run each
+token: access tokens, and any token_use with leeway.
 """
 
 from __future__ import annotations
@@ -85,17 +84,16 @@ class _State:
         document["keys"].append(self.key.jwk(kid="fuzz-enc", use="enc"))
         self.keys = {KID: self.key, self.second.kid: self.second}
 
-        def verifier(cache_size: int, **settings: Any) -> Verifier:
+        def verifier(**settings: Any) -> Verifier:
             cfg = settings_for(**settings)
             cache = JwksCache(fetcher=_endpoint(document))
             for url in set(cfg.jwks_urls.values()):
                 cache.preload(url, document)
-            return Verifier(cfg, jwks=cache, clock=lambda: float(NOW), cache_size=cache_size)
+            return Verifier(cfg, jwks=cache, clock=lambda: float(NOW))
 
-        self.access = verifier(0)
-        self.cached = verifier(64)
+        self.access = verifier()
         both = f"{CLIENT_ID},{OTHER_CLIENT}"
-        self.lenient = verifier(0, token_use="any", leeway=30, client_ids=both)
+        self.lenient = verifier(token_use="any", leeway=30, client_ids=both)
         now = NOW - 60
         self.claims: tuple[dict[str, Any], ...] = (
             access_claims(groups=["readers", "admins"], now=now, **_FIXED_IDS),
@@ -236,7 +234,7 @@ def _number(payload: Mapping[str, Any], name: str) -> float | None:
     return float(value)
 
 
-def oracle(token: str, principal: Principal, verifier: Verifier) -> None:
+def oracle(token: str, principal: Principal, verifier: Verifier) -> None:  # noqa: C901, PLR0912  # the oracle restates each claim rule independently, in order
     """Fail unless ``token`` really satisfies every rule ``verifier`` enforces."""
     rules = verifier.rules
     parts = token.split(".")
@@ -300,18 +298,13 @@ def oracle(token: str, principal: Principal, verifier: Verifier) -> None:
 
 def _verify_all(token: str) -> None:
     s = state()
-    verdicts: list[type] = []
-    for verifier in (s.access, s.cached, s.lenient):
+    for verifier in (s.access, s.lenient):
         try:
             principal = verifier.verify(token)
         except TokenError as exc:
             str(exc)  # the message must render (it reaches logs)
-            verdicts.append(type(exc))
             continue
         oracle(token, principal, verifier)
-        verdicts.append(Principal)
-    if verdicts[0] != verdicts[1]:
-        fail("the caching verifier disagrees with the uncached one", verdicts=verdicts[:2])
 
 
 def _decoded(token: str) -> tuple[bytes, ...] | None:

@@ -1,4 +1,4 @@
-"""TTLCache and EpochGuard against a fake clock."""
+"""BoundedMap, TTLCache and EpochGuard against a fake clock."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authz.cache import MISSING, EpochGuard, TTLCache
+from authz.cache import MISSING, BoundedMap, EpochGuard, TTLCache
 
 
 class FakeClock:
@@ -337,3 +337,45 @@ def test_observed_epoch_counts_as_a_check_from_when_it_was_read() -> None:
     source = EpochSource(4)
     assert guard.check(source) is False
     assert source.reads == 1
+
+
+def test_bounded_map_rejects_a_size_below_one() -> None:
+    with pytest.raises(ValueError, match="max_entries"):
+        BoundedMap[str, int](0)
+
+
+def test_bounded_map_evicts_the_least_recently_inserted_or_read() -> None:
+    items: BoundedMap[str, int] = BoundedMap(2)
+    items["a"] = 1
+    items["b"] = 2
+    assert items["a"] == 1  # a read is a use: "b" is now the oldest
+    items["c"] = 3
+    assert "b" not in items
+    assert items.get("a") == 1
+    assert items.get("c") == 3
+    assert len(items) == 2
+
+
+def test_bounded_map_peek_and_contains_do_not_count_as_use() -> None:
+    items: BoundedMap[str, int] = BoundedMap(2)
+    items["a"] = 1
+    items["b"] = 2
+    assert items.peek("a") == 1
+    assert "a" in items
+    items["c"] = 3
+    assert "a" not in items
+    assert items.peek("a", -1) == -1
+
+
+def test_bounded_map_pop_clear_and_defaults() -> None:
+    items: BoundedMap[str, int] = BoundedMap(3)
+    items["a"] = 1
+    assert items.get("missing") is None
+    assert items.get("missing", 0) == 0
+    assert items.pop("a", 0) == 1
+    assert items.pop("a", 0) == 0
+    items["b"] = 2
+    items.clear()
+    assert len(items) == 0
+    with pytest.raises(KeyError):
+        items["b"]

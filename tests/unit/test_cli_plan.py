@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from authz.cli_plan import apply_plan, compute_plan
+from authz.cli.plan import apply_plan, compute_plan
 from authz.errors import AlreadyExistsError, ConflictError, NotFoundError, StoreError
 from authz.policy import PolicyDocument
 from authz.policy.selector import DEFAULT, Selector
-from authz.policy_files import PolicyFile
+from authz.store.files import PolicyFile
 from authz.store.types import Page, PolicyRecord, WriteResult
 
 

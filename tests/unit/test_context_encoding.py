@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authz.handlers.admin_errors import ApiError
-from authz.handlers.admin_http import authorize_caller
-from authz.handlers.authorizer import encode_names
+from authz.handlers.admin.errors import ApiError
+from authz.handlers.admin.http import authorize_caller
+from authz.handlers.events import encode_names
 
 ADMIN = "authz-admins"
 # Group names as Cognito allows them: commas, spaces, quotes, brackets, any Unicode.

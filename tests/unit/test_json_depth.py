@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authz.json_depth import MAX_JSON_DEPTH, too_deep
+from authz.json_depth import MAX_JSON_DEPTH, reject_constant, too_deep
 
 _SCALARS = st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\, ab')
 JSON_VALUES = st.recursive(
@@ -51,3 +52,15 @@ def test_brackets_in_strings_and_after_escaped_quotes_do_not_count() -> None:
     """`"\\"["` holds one string; its bracket is text."""
     assert not too_deep(json.dumps(["[" * 100, '\\"[' * 100, "{" * 100]), 1)
     assert too_deep('["\\\\", [[]]]', 2)  # an escaped backslash ends the escape
+
+
+@pytest.mark.parametrize("text", ["NaN", "[1, Infinity]", '{"a": -Infinity}'])
+def test_reject_constant_refuses_what_json_does_not_allow(text: str) -> None:
+    """As parse_constant, reject_constant makes NaN and the infinities a ValueError."""
+    with pytest.raises(ValueError, match="is not JSON"):
+        json.loads(text, parse_constant=reject_constant)
+
+
+def test_reject_constant_leaves_ordinary_numbers_alone() -> None:
+    """Finite numbers, large and small, parse as usual."""
+    assert json.loads("[1e308, -0.5, 12]", parse_constant=reject_constant) == [1e308, -0.5, 12]

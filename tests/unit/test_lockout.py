@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from authz.handlers.admin import build_app
+from authz.handlers.admin.app import build_app
 from authz.lockout import (
     FALLBACK_ARN_PREFIX,
     arn_prefix,

@@ -12,15 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authz.policy.selector import DEFAULT, Selector
-from authz.policy_files import (
-    decode_name,
-    document_json,
-    encode_name,
-    file_for,
-    read_tree,
-    token_file_for,
-    write_policy,
-)
+from authz.store.file_names import decode_file_name, encode_file_name, file_for, token_file_for
+from authz.store.files import document_json, read_tree, write_policy
 
 ALLOW_ORDERS: dict[str, Any] = {
     "Version": "2012-10-17",
@@ -57,18 +50,18 @@ def _write(path: Path, content: Any) -> Path:
 )
 def test_encode_name_examples(name: str, stem: str) -> None:
     """Names encode to the documented stems and decode back."""
-    assert encode_name(name) == stem
-    assert decode_name(stem) == name
+    assert encode_file_name(name) == stem
+    assert decode_file_name(stem) == name
 
 
 @given(st.text(min_size=1, max_size=40))
 def test_encode_decode_round_trip(name: str) -> None:
     """Every name round-trips to a safe, non-hidden stem that never looks like a token file."""
-    stem = encode_name(name)
+    stem = encode_file_name(name)
     assert re.fullmatch(r"[A-Za-z0-9._%-]+", stem)
     assert not stem.startswith(".")
     assert not stem.endswith(".token")
-    assert decode_name(stem) == name
+    assert decode_file_name(stem) == name
 
 
 @pytest.mark.parametrize(
@@ -77,7 +70,7 @@ def test_encode_decode_round_trip(name: str) -> None:
 def test_decode_rejects_non_canonical(stem: str) -> None:
     """A stem that is not the exact encoding of its name is refused."""
     with pytest.raises(ValueError):  # noqa: PT011  # the message varies with the defect
-        decode_name(stem)
+        decode_file_name(stem)
 
 
 def test_file_for_layout() -> None:

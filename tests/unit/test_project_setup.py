@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import tomllib
@@ -82,3 +83,23 @@ def test_make_test_is_exactly_what_ci_runs() -> None:
         "pytest",
         "deploy-check",
     ]
+
+
+def test_the_package_check_reads_its_code_list_from_serverless_yml() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "check_package", ROOT / "scripts/check_package.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    patterns = check.package_patterns()
+    assert check.excluded_folders(patterns) == ["authz/dev/", "authz/cli/"]
+    assert check.packaged("authz/handlers/admin/app.py", patterns)
+    assert not check.packaged("authz/cli/main.py", patterns)
+    assert not check.packaged("authz/dev/stack.py", patterns)
+    assert not check.packaged("authz/store/__pycache__/memory.cpython-312.pyc", patterns)
+    assert not check.packaged("tests/unit/test_project_setup.py", patterns)
+    code = check.code_files()
+    assert "authz/store/memory.py" in code
+    assert not any(f.startswith(("authz/cli/", "authz/dev/")) for f in code)

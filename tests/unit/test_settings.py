@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 
 from authz.errors import ConfigError
-from authz.settings import Settings, TokenSource, default_jwks_url
+from authz.settings import (
+    KNOWN_VARIABLES,
+    SETTINGS,
+    CacheConfig,
+    Settings,
+    TokenSource,
+    default_jwks_url,
+)
 
 POOL = "eu-west-1_AbC123xyz"
 ORIGINAL = f"https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"
@@ -209,6 +218,8 @@ def test_bad_jwks_json_rejected(value: str) -> None:
         ("AUTHZ_DYNAMODB_ENDPOINT", "localhost:8000"),
         ("AWS_REGION", "mars"),
         ("AUTHZ_CLIENT_ID", "typo"),
+        ("AUTHZ_TRACING", "on"),
+        ("AUTHZ_TRACING", "2"),
     ],
 )
 def test_malformed_values_name_the_variable(variable: str, value: str) -> None:
@@ -255,3 +266,51 @@ def test_valid_values_parsed() -> None:
     )
     assert s.stage_flush == (("abc123", "prod"), ("def456", "dev"))
     assert (s.response, s.dynamodb_endpoint) == ("simple", "http://127.0.0.1:8000")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *[("true", True), ("TRUE", True), ("1", True), ("Yes", True)],
+        *[("false", False), ("False", False), ("0", False), ("no", False), (" ", False)],
+    ],
+)
+def test_tracing_switch(value: str, expected: bool) -> None:
+    """AUTHZ_TRACING takes true/false, 1/0 or yes/no in any case; blank keeps it off."""
+    assert Settings.from_env({"AUTHZ_TRACING": value}).tracing is expected
+
+
+def test_tracing_off_by_default() -> None:
+    """Tracing costs every request, so it stays off unless asked for."""
+    assert Settings.from_env({}).tracing is False
+
+
+def test_known_variables_are_the_table() -> None:
+    """Every field but the derived JWKS map is read from exactly one declared variable."""
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert set(SETTINGS) == fields - {"jwks_urls"}
+    declared = {s.env for s in SETTINGS.values()}
+    assert declared - {"AWS_REGION"} == KNOWN_VARIABLES
+    assert "AUTHZ_TRACING" in KNOWN_VARIABLES
+
+
+def test_cache_config_defaults_are_the_settings_defaults() -> None:
+    """A CacheConfig built without arguments equals the one an empty environment gives."""
+    assert CacheConfig() == Settings.from_env({}).cache
+
+
+def test_readme_lists_every_variable() -> None:
+    """README's configuration table documents exactly the variables Settings accepts."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `(AUTHZ_[A-Z_]+)` \|", section, flags=re.MULTILINE))
+    assert documented == KNOWN_VARIABLES
+
+
+def test_serverless_sets_only_known_variables() -> None:
+    """Every AUTHZ_* variable serverless.yml sets is one Settings accepts, so a deploy never
+    fails its cold start on a renamed variable."""
+    text = (Path(__file__).parents[2] / "serverless.yml").read_text(encoding="utf-8")
+    set_there = set(re.findall(r"^\s+(AUTHZ_[A-Z_]+):", text, flags=re.MULTILINE))
+    assert "AUTHZ_TRACING" in set_there
+    assert set_there <= KNOWN_VARIABLES

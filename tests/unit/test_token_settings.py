@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from authz.errors import TokenSettingsError
-from authz.policy.token_settings import (
+from authz.token_settings import (
     MAX_BYTES,
     MAX_CLAIMS,
     MAX_SCOPES,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from authz.handlers.admin import AdminApp, build_app
+from authz.handlers.admin.app import AdminApp, build_app
 from authz.settings import Settings
 from tests.fixtures.dynamodb import scan_all
 from tests.functional.admin.helpers import ADMIN_GROUP

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from authz.handlers.admin import build_app
+from authz.handlers.admin.app import build_app
 from tests.functional.admin.helpers import ADMIN_GROUP, call, doc, event, policy_path, reply
 
 ROUTES = [

@@ -59,7 +59,7 @@ def stack(admin_settings: Any, repository: Any, make_app: Any) -> Any:
     )
     clock = Monotonic()
     verifier = Verifier(settings)
-    authorizer = Authorizer(verifier, repository, settings=settings, clock=clock)
+    authorizer = Authorizer(verifier, repository, cache=settings.cache, clock=clock)
     gate = AuthorizerApp(settings, authorizer, Telemetry(stream=io.StringIO(), environ={}))
     admin = make_app(settings=settings, verifier=verifier)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from authz.handlers.admin import build_app
-from authz.handlers.admin_http import MAX_BODY_BYTES
+from authz.handlers.admin.app import build_app
+from authz.handlers.admin.http import MAX_BODY_BYTES
 from tests.functional.admin.helpers import call, doc, policy_path
 
 ORDERS = "arn:aws:execute-api:*:*:*/*/GET/orders/*"

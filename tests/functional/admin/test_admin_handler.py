@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from authz.handlers import admin
+from authz.handlers.admin import app as admin
 from tests.functional.admin.helpers import call, doc, event, policy_path, reply
 
 
@@ -30,10 +30,10 @@ def test_handler_builds_from_the_environment_once(fresh_handler: None, repositor
         admin.handler(event("PUT", policy_path("group", "ops"), body={"document": doc()}), None)
     )
     assert r.status == 201
-    first = admin._app
+    first = admin.container.current
     assert first is not None
     assert reply(admin.handler(event("GET", policy_path("group", "ops")), None)).status == 200
-    assert admin._app is first
+    assert admin.container.current is first
     assert call(first, "GET", "/policies").body["items"][0]["selector"] == "group:ops"
 
 
@@ -41,4 +41,4 @@ def test_install_replaces_the_containers_app(fresh_handler: None, bare_app: Any)
     """install() lets a local stack run the handler with an app it built."""
     admin.install(bare_app)
     assert reply(admin.handler(event("GET", "/openapi.json"), None)).status == 200
-    assert admin._app is bare_app
+    assert admin.container.current is bare_app

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from authz.handlers.authorizer import encode_names
+from authz.handlers.events import encode_names
 from authz.json_depth import MAX_JSON_DEPTH
 from tests.functional.admin.helpers import (
     ADMIN_GROUP,

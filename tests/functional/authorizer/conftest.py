@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -72,9 +72,11 @@ def harness(loaded: Any, clock: Clock) -> Callable[..., Harness]:
         env = {k: str(v) for k, v in options.items() if k.startswith("AUTHZ_")}
         knobs = {k: v for k, v in options.items() if not k.startswith("AUTHZ_")}
         settings = settings_for(jwks_json=jwks(KEY), **env)
-        verifier = Verifier(settings, jwks=JwksCache(fetcher=no_fetch), cache_size=0)
+        verifier = Verifier(settings, jwks=JwksCache(fetcher=no_fetch))
         store = FlakyRepository(loaded)
-        authorizer = Authorizer(verifier, store, settings=settings, clock=clock, **knobs)
+        authorizer = Authorizer(
+            verifier, store, cache=replace(settings.cache, **knobs), clock=clock
+        )
         out = io.StringIO()
         app = AuthorizerApp(settings, authorizer, Telemetry(stream=out, environ={}))
         return Harness(app, authorizer, store, clock, out)

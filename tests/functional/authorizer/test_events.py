@@ -10,7 +10,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponseV2,
 )
 
-from authz.handlers.authorizer import AuthorizerError, extract
+from authz.handlers.authorizer import AuthorizerError
+from authz.handlers.events import extract
 from authz.policy import PolicyDocument, evaluate
 from authz.settings import TokenSource
 from tests.functional.authorizer.conftest import Harness, token

@@ -6,6 +6,7 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -94,7 +95,7 @@ def test_expired_entry_is_served_stale_while_the_store_is_down_then_fails(
 ) -> None:
     """Within stale_if_error_seconds past expiry the cached policy serves (marked stale); after it
     the answer is a 500-type error, never Unauthorized, never a Deny."""
-    h = harness(cache_ttl=300, stale_if_error_seconds=60)
+    h = harness(ttl_seconds=300, stale_if_error_seconds=60)
     tok = token("s", groups=("readers",))
     fresh = h(rest(tok))
     h.store.down = True
@@ -169,9 +170,8 @@ def test_really_stopped_dynamodb_serves_stale_then_fails(
     clock = Clock()
     settings = settings_for(jwks_json=jwks(KEY))
     verifier = Verifier(settings, jwks=JwksCache(fetcher=no_fetch))
-    authorizer = Authorizer(
-        verifier, repo, settings=settings, clock=clock, cache_ttl=10, stale_if_error_seconds=20
-    )
+    cache = replace(settings.cache, ttl_seconds=10, stale_if_error_seconds=20)
+    authorizer = Authorizer(verifier, repo, cache=cache, clock=clock)
     app = AuthorizerApp(settings, authorizer, Telemetry(stream=io.StringIO(), environ={}))
     tok = token("real", groups=("readers",))
     assert allowed(app(rest(tok)), "GET", "orders/1")
@@ -205,10 +205,10 @@ def test_module_handler_builds_from_the_environment(
     module.install(None)
     try:
         response = module.handler(rest(token("env", groups=("readers",))), None)
-        app = module._app
+        app = module.container.current
         assert app is not None
         module.handler(rest(token("env2", groups=("readers",))), None)
-        assert module._app is app  # built once per container
+        assert module.container.current is app  # built once per container
     finally:
         module.install(None)
     assert response["principalId"] == "env"
@@ -218,12 +218,14 @@ def test_module_handler_builds_from_the_environment(
 
 class _Forwarding:
     """A wrapper that forwards every attribute to the repository it wraps, as test doubles
-    with a failure switch do; it defines no get_many_with_epoch of its own."""
+    with a failure switch do, except the snapshot read: it offers no get_many_with_epoch."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
     def __getattr__(self, name: str) -> Any:
+        if name == "get_many_with_epoch":
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
 
@@ -233,8 +235,8 @@ def test_a_repository_without_snapshot_reads_is_read_epoch_first(
     """A repository whose class lacks get_many_with_epoch gets the cold start's epoch read
     first, then the policies (two requests), never the inner repository's snapshot read."""
     settings = settings_for(jwks_json=jwks(KEY))
-    verifier = Verifier(settings, jwks=JwksCache(fetcher=no_fetch), cache_size=0)
-    authorizer = Authorizer(verifier, _Forwarding(loaded), settings=settings, clock=clock)
+    verifier = Verifier(settings, jwks=JwksCache(fetcher=no_fetch))
+    authorizer = Authorizer(verifier, _Forwarding(loaded), cache=settings.cache, clock=clock)
     counter = count_requests(loaded)
     outcome = authorizer.authorize(token("fwd", groups=("readers",)), arn("GET", "orders/1"))
     assert outcome.allowed

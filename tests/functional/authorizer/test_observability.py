@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 
-from authz.handlers.observability import DecisionRecord, Telemetry, tracing_enabled
+from authz.handlers.observability import DecisionRecord, Telemetry
 from authz.policy import Selector
 from tests.functional.authorizer.conftest import Harness, token
 from tests.functional.authorizer.support import arn, event, lines
@@ -73,13 +74,15 @@ def test_decision_line_escapes_hostile_values() -> None:
     assert "forged" not in line
 
 
-@pytest.mark.parametrize(
-    ("value", "enabled"),
-    [(None, False), ("true", False), ("1", False), ("false", True), ("0", True), ("junk", False)],
-)
-def test_tracing_is_opt_in(value: str | None, enabled: bool) -> None:
-    """Only an explicit POWERTOOLS_TRACE_DISABLED=false turns the (costly) Tracer on."""
-    env = {} if value is None else {"POWERTOOLS_TRACE_DISABLED": value}
-    assert tracing_enabled(env) is enabled
-    if not enabled:
-        assert Telemetry(stream=io.StringIO(), environ=env).tracer is None
+@pytest.mark.parametrize(("value", "enabled"), [(None, False), ("false", False), ("true", True)])
+def test_tracing_follows_authz_tracing_alone(value: str | None, enabled: bool) -> None:
+    """AUTHZ_TRACING alone switches the Tracer on; POWERTOOLS_TRACE_DISABLED no longer does."""
+    from authz.handlers.authorizer import AuthorizerApp
+    from tests.tokens import settings_for
+
+    env = {} if value is None else {"AUTHZ_TRACING": value}
+    settings = settings_for(**env)
+    app = AuthorizerApp(settings, cast("Any", object()))
+    assert app.telemetry.tracing is enabled
+    quiet = Telemetry(stream=io.StringIO(), environ={"POWERTOOLS_TRACE_DISABLED": "false"})
+    assert quiet.tracer is None

@@ -145,7 +145,7 @@ def test_policy_without_shorthand_is_shared_across_apis(repository: Any, harness
             token(api, groups=("legacy",)), arn("GET", "legacy/x", api=api)
         )
         assert outcome.allowed
-    assert len(h.authorizer._effective) == 1
+    assert len(h.authorizer._caches.effective) == 1
 
 
 def test_deny_shorthand_beats_allow_on_every_stage(harness: Callable[..., Harness]) -> None:
@@ -181,7 +181,7 @@ def test_methodarn_naming_no_api_and_stage_fails_closed_with_shorthand(
         h(event("rest_token", tok, methodArn=method_arn))
     with pytest.raises(AuthorizerError):
         h(event("rest_token", tok, methodArn=method_arn))
-    assert not h.authorizer._tokens
+    assert not len(h.authorizer._memo)
     assert {d["outcome"] for d in h.decisions()} <= {"error"}
 
 

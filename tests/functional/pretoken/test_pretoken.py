@@ -441,14 +441,17 @@ def test_handler_builds_once_from_the_environment(
     seed("tenant-acme", TENANT)
     monkeypatch.setenv("AUTHZ_TABLE", store_settings.table)
     monkeypatch.setenv("AUTHZ_DYNAMODB_ENDPOINT", str(store_settings.dynamodb_endpoint))
-    monkeypatch.setattr(pretoken, "_TRIGGER", None)
-
-    out = pretoken.handler(with_groups("pretoken_v2", ["tenant-acme"]), None)
-    built = pretoken._TRIGGER
-    again = pretoken.handler(with_groups("pretoken_v2", ["tenant-acme"]), None)
+    pretoken.container.install(None)
+    try:
+        out = pretoken.handler(with_groups("pretoken_v2", ["tenant-acme"]), None)
+        built = pretoken.container.current
+        again = pretoken.handler(with_groups("pretoken_v2", ["tenant-acme"]), None)
+        kept = pretoken.container.current
+    finally:
+        pretoken.container.install(None)
 
     assert built is not None
-    assert pretoken._TRIGGER is built
+    assert kept is built
     assert out == again
     access = out["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
     assert access == {"claimsToAddOrOverride": {"tenant": "acme"}, "scopesToAdd": ["orders/read"]}

@@ -72,7 +72,7 @@ def test_sync_then_simulate_gives_the_intended_decisions(
     assert body["found"] == ["default", "group:readers"]
     assert [m["sid"] for m in body["explanation"]] == ["ReadOrders"]
     # One key style with the admin API's POST /simulate (SimulateOut).
-    from authz.handlers.admin_models import SimulateOut
+    from authz.handlers.admin.models import SimulateOut
 
     admin_keys = set(SimulateOut.model_fields)
     assert {"effective_policy", "policy_bytes", "over_budget"} <= set(body) & admin_keys

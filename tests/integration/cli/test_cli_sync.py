@@ -13,8 +13,8 @@ import pytest
 from authz.errors import NotFoundError
 from authz.policy import PolicyDocument
 from authz.policy.selector import DEFAULT, Selector
-from authz.policy_files import read_tree
 from authz.settings import Settings
+from authz.store.files import read_tree
 from authz.store.repository import DynamoRepository
 from tests.integration.cli.conftest import AUTHZ, POLICIES, REPO, Runner, base_env
 

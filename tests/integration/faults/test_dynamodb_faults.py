@@ -35,7 +35,7 @@ import pytest
 from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]  # no stubs
 
 from authz.dev.dynamodb import DynamoDBLocal
-from authz.handlers import admin
+from authz.handlers.admin import app as admin
 from authz.handlers.authorizer import (
     UNAUTHORIZED,
     AuthorizerApp,
@@ -219,9 +219,9 @@ def rig(ddb: DynamoDBLocal) -> Iterator[Rig]:
         clock = Clock()
         # The production composition, but with the hand-moved clock and a
         # fetcher that would fail loudly: the preloaded JWKS must suffice.
-        verifier = Verifier(settings, jwks=JwksCache(fetcher=RecordingFetcher()), cache_size=0)
+        verifier = Verifier(settings, jwks=JwksCache(fetcher=RecordingFetcher()))
         app = build(
-            settings, authorizer=Authorizer(verifier, store, settings=settings, clock=clock)
+            settings, authorizer=Authorizer(verifier, store, cache=settings.cache, clock=clock)
         )
         requests = RequestCounter()
         store.events.register("before-send.dynamodb", requests)

@@ -31,10 +31,10 @@ from authz.handlers.authorizer import AuthorizerApp, AuthorizerUnavailable
 from authz.handlers.observability import Telemetry
 from authz.policy import PolicyDocument
 from authz.service import Authorizer
+from authz.store.memory import MemoryRepository
 from authz.token import JwksCache, Verifier
 from authz.token.fetch import HttpFetcher
 from tests.fuzz.common import NullStream
-from tests.fuzz.memory_repository import InMemoryRepository
 from tests.integration.token.test_jwks_server import JwksServer
 from tests.tokens import FakeClock, KeyPair, access_claims, jwks, mint, settings_for
 
@@ -119,7 +119,7 @@ def verifier_for(
     jwks_cache = JwksCache(**kwargs)
     if preload is not None:
         jwks_cache.preload(url, preload)
-    return Verifier(settings_for(jwks_url=url), jwks=jwks_cache, cache_size=0)
+    return Verifier(settings_for(jwks_url=url), jwks=jwks_cache)
 
 
 def token(key: KeyPair, **claims: Any) -> str:
@@ -394,7 +394,7 @@ def test_burst_of_misses_during_a_stall_shares_one_fetch(server: FaultServer) ->
 
 def _authorizer(url: str, preload: dict[str, Any] | None) -> AuthorizerApp:
     settings = settings_for(jwks_url=url)
-    repository = InMemoryRepository(
+    repository = MemoryRepository(
         {
             "default": PolicyDocument.from_dict(
                 {
@@ -411,9 +411,10 @@ def _authorizer(url: str, preload: dict[str, Any] | None) -> AuthorizerApp:
     jwks_cache = JwksCache(fetcher=HttpFetcher())
     if preload is not None:
         jwks_cache.preload(url, preload)
-    verifier = Verifier(settings, jwks=jwks_cache, cache_size=0)
+    verifier = Verifier(settings, jwks=jwks_cache)
     telemetry = Telemetry(stream=NullStream(), environ={})  # type: ignore[arg-type]
-    return AuthorizerApp(settings, Authorizer(verifier, repository, settings=settings), telemetry)
+    authorizer = Authorizer(verifier, repository, cache=settings.cache)
+    return AuthorizerApp(settings, authorizer, telemetry)
 
 
 def _event(bearer: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import pytest
 
 from authz.policy import PolicyDocument, Selector
 from authz.service import Authorizer
+from authz.settings import CacheConfig
 from authz.store.types import PolicyRecord
 from authz.token.principal import Principal
 from tests.tokens import KeyPair, access_claims, local_verifier, mint
@@ -117,9 +118,7 @@ def test_concurrent_decisions_and_epoch_clears_never_fail(frequent_switches: Non
     authorizer = Authorizer(
         KnownTokens(tokens),
         MemoryPolicies({Selector("group", g): DOCUMENT for g in GROUPS}),  # type: ignore[arg-type]  # reads only epoch() and get_many()
-        max_entries=1,
-        cache_ttl=300,
-        epoch_check_seconds=300,
+        cache=CacheConfig(max_entries=1, ttl_seconds=300, epoch_check_seconds=300),
     )
     errors: Counter[str] = Counter()
     decisions: Counter[bool] = Counter()

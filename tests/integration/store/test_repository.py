@@ -15,12 +15,13 @@ from authz.errors import (
     ItemTooLargeError,
     NotFoundError,
     SelectorError,
+    StoreAnswer,
     StoreError,
 )
 from authz.policy.selector import DEFAULT, Selector
 from authz.settings import Settings
 from authz.store.repository import DynamoRepository
-from authz.store.types import PolicyRepository
+from authz.store.types import PolicyRepository, SnapshotRepository
 from tests.fixtures.dynamodb import RequestCounter, scan_all
 from tests.integration.store.helpers import doc, groups, seed_policies
 
@@ -31,9 +32,11 @@ ADMINS = Selector("group", "admins")
 
 
 def test_satisfies_the_protocol(repository: DynamoRepository) -> None:
-    """DynamoRepository is a PolicyRepository (what the service and handlers accept)."""
+    """DynamoRepository is a PolicyRepository (what the service and handlers accept) and a
+    SnapshotRepository (the authorizer's one-request cold start)."""
     repo: PolicyRepository = repository
     assert repo.epoch() == 0
+    assert isinstance(repository, SnapshotRepository)
 
 
 def test_put_get_round_trip(repository: DynamoRepository, store_settings: Settings) -> None:
@@ -116,7 +119,7 @@ def test_delete_then_get_and_recreate(repository: DynamoRepository) -> None:
     repository.put(ADMINS, doc(), actor="a")
     repository.put(ADMINS, doc("2"), actor="a")
     result = repository.delete(ADMINS, actor="b", expected_version=2)
-    assert (result.action, result.record) == ("delete", None)
+    assert (result.action, result.record, result.version) == ("delete", None, 2)
     with pytest.raises(NotFoundError):
         repository.get(ADMINS)
     assert repository.get_many([ADMINS]) == {}
@@ -127,6 +130,7 @@ def test_delete_then_get_and_recreate(repository: DynamoRepository) -> None:
     assert recreated.action == "create"
     assert recreated.record is not None
     assert recreated.record.version > 2
+    assert recreated.version == recreated.record.version
     assert repository.get(ADMINS).version == recreated.record.version
 
 
@@ -201,7 +205,7 @@ def test_epoch_moves_on_every_write_and_only_then(repository: DynamoRepository) 
         lambda: repository.put(ADMINS, doc(), actor="a", expected_version=7),
         lambda: repository.delete(DEFAULT, actor="a"),
     ):
-        with pytest.raises(StoreError):
+        with pytest.raises(StoreAnswer):
             failing()
     assert repository.epoch() == 1
     assert repository.put(ADMINS, doc("2"), actor="a", expected_version=1).epoch == 2
@@ -308,14 +312,20 @@ def test_get_many_with_epoch_falls_back_when_a_write_holds_an_item(
 
 
 def test_client_loads_dynamodb_models_like_a_default_session(repository: DynamoRepository) -> None:
-    """The shared session's loader knows only DynamoDB, and the client it builds has the same
-    service model as one from a default botocore session."""
+    """The shared session (the repository's) knows only DynamoDB, and a client it builds has
+    the same service model as one from a default botocore session."""
     import botocore.session
 
-    from authz.store import models
+    from authz.store.connection import connect, shared_session
 
-    client = repository._m.connection.connection.client
-    loader = models._session.get_component("data_loader")
+    client = connect(
+        region="us-east-1",
+        host="http://127.0.0.1:9",
+        connect_timeout=1,
+        read_timeout=1,
+        attempts=1,
+    ).client
+    loader = shared_session().get_component("data_loader")
     for kind in ("service-2", "endpoint-rule-set-1"):
         assert loader.list_available_services(kind) == ["dynamodb"]
     reference = botocore.session.get_session().create_client(

@@ -93,7 +93,7 @@ def server() -> Iterator[JwksServer]:
 def make_verifier(url: str, clock: FakeClock | None = None, **fetch: Any) -> Verifier:
     fetcher = HttpFetcher(**fetch)
     cache = JwksCache(fetcher=fetcher, clock=clock) if clock else JwksCache(fetcher=fetcher)
-    return Verifier(settings_for(jwks_url=url), jwks=cache, cache_size=0)
+    return Verifier(settings_for(jwks_url=url), jwks=cache)
 
 
 def test_keys_fetched_over_http_and_reused(server: JwksServer) -> None:

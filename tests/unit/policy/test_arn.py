@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 
 from authz.errors import PolicyValidationError
-from authz.policy import MethodArn, PolicyDocument, method_arn, parse_method_arn
+from authz.policy import VERSION, MethodArn, PolicyDocument, method_arn, parse_method_arn
 from authz.policy.arn import check_resource
 from tests.strategies import method_arns, resource_patterns
 
@@ -15,7 +15,7 @@ def resource_problem(resource: str) -> tuple[str, str]:
     with pytest.raises(PolicyValidationError) as info:
         PolicyDocument.from_dict(
             {
-                "Version": "2012-10-17",
+                "Version": VERSION,
                 "Statement": [{"Effect": "Allow", "Action": "*", "Resource": ["*", resource]}],
             }
         )

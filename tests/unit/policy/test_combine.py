@@ -10,7 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authz.errors import PolicyTooLargeError
-from authz.policy import PolicyDocument, Statement, compact, evaluate, json_size, merge, method_arn
+from authz.policy import (
+    VERSION,
+    PolicyDocument,
+    Statement,
+    compact,
+    evaluate,
+    json_size,
+    merge,
+    method_arn,
+)
 from tests.strategies import (
     arn_requests,
     documents,
@@ -98,7 +107,7 @@ def test_compact_groups_dedupes_and_drops_subsumed() -> None:
         )
     )
     assert compact(doc).to_dict() == {
-        "Version": "2012-10-17",
+        "Version": VERSION,
         "Statement": [
             {"Effect": "Deny", "Action": ["execute-api:Invoke"], "Resource": [f"{ANY}/*/DELETE/*"]},
             {

@@ -83,6 +83,39 @@ def test_documents_are_hashable_values() -> None:
     assert {a: 1}[b] == 1
 
 
+def test_memo_builds_once_per_key_and_takes_no_part_in_equality() -> None:
+    """memo calls build the first time a key is asked for, then returns that value;
+    a document with memos stays equal (and hashes equal) to one without."""
+    a = PolicyDocument.from_dict(doc())
+    calls: list[str] = []
+
+    def build(value: str) -> str:
+        calls.append(value)
+        return value
+
+    assert a.memo("k", lambda: build("first")) == "first"
+    assert a.memo("k", lambda: build("second")) == "first"
+    assert a.memo("other", lambda: build("third")) == "third"
+    assert calls == ["first", "third"]
+    fresh = PolicyDocument.from_dict(doc())
+    assert a == fresh
+    assert hash(a) == hash(fresh)
+
+
+def test_memo_remembers_falsy_values() -> None:
+    """An empty or false value is remembered like any other (no rebuild)."""
+    a = PolicyDocument.from_dict(doc())
+    calls: list[int] = []
+
+    def empty() -> frozenset[str]:
+        calls.append(1)
+        return frozenset()
+
+    assert a.memo("empty", empty) == frozenset()
+    assert a.memo("empty", empty) == frozenset()
+    assert calls == [1]
+
+
 def test_documents_are_immutable() -> None:
     """A document cannot be changed after validation."""
     d = PolicyDocument.from_dict(doc())

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from authz.policy import (
     IMPLICIT_DENY,
+    VERSION,
     CompiledPolicy,
     PolicyDocument,
     Statement,
@@ -43,7 +44,7 @@ def policy(*statements: tuple[str, list[str]] | tuple[str, list[str], str]) -> P
         if len(s) == 3:
             item["Sid"] = s[2]
         body.append(item)
-    return PolicyDocument.from_dict({"Version": "2012-10-17", "Statement": body})
+    return PolicyDocument.from_dict({"Version": VERSION, "Statement": body})
 
 
 def patterns_of(*docs: PolicyDocument) -> list[str]:

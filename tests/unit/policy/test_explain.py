@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from authz.policy import PolicyDocument, evaluate, explain, method_arn
+from authz.policy import VERSION, PolicyDocument, evaluate, explain, method_arn
 
 ANY = "arn:aws:execute-api:*:*:*"
 
@@ -14,7 +14,7 @@ def arn(verb: str, path: str) -> str:
 def policy(sid: str, effect: str, *resources: str) -> PolicyDocument:
     return PolicyDocument.from_dict(
         {
-            "Version": "2012-10-17",
+            "Version": VERSION,
             "Statement": [
                 {
                     "Sid": sid,

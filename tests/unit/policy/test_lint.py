@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authz.policy import PolicyDocument, Statement, evaluate, parse_method_arn
+from authz.policy import VERSION, PolicyDocument, Statement, evaluate, parse_method_arn
 from authz.policy.lint import resource_warnings, segment_reading_allows
 
 ARN = "arn:aws:execute-api:*:*:"
@@ -20,7 +20,7 @@ def doc(*resources: str, effect: str = "Allow") -> PolicyDocument:
         "Action": "execute-api:Invoke",
         "Resource": list(resources),
     }
-    return PolicyDocument.from_dict({"Version": "2012-10-17", "Statement": [statement]})
+    return PolicyDocument.from_dict({"Version": VERSION, "Statement": [statement]})
 
 
 def test_wildcard_api_id_crosses_into_verb_position() -> None:
@@ -93,7 +93,7 @@ def test_shorthand_resource_gets_no_warning() -> None:
 def test_warning_path_names_the_right_statement_and_resource() -> None:
     document = PolicyDocument.from_dict(
         {
-            "Version": "2012-10-17",
+            "Version": VERSION,
             "Statement": [
                 {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": ARN + "a/b/*"},
                 {

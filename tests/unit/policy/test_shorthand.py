@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authz.policy import (
+    VERSION,
     PolicyDocument,
     Selector,
     api_stage,
@@ -37,7 +38,7 @@ DEV = ApiStage(HEAD, "dev")
 def doc(*statements: tuple[str, str]) -> PolicyDocument:
     return PolicyDocument.from_dict(
         {
-            "Version": "2012-10-17",
+            "Version": VERSION,
             "Statement": [
                 {"Effect": e, "Action": "execute-api:Invoke", "Resource": r} for e, r in statements
             ],

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authz.policy import PolicyDocument, evaluate, method_arn, substitute
+from authz.policy import VERSION, PolicyDocument, evaluate, method_arn, substitute
 from authz.policy.substitute import resolve
 from authz.policy.variables import usable_value
 from tests.strategies import (
@@ -35,7 +35,7 @@ def arn(verb: str, path: str) -> str:
 def policy(*statements: tuple[str, list[str]]) -> PolicyDocument:
     return PolicyDocument.from_dict(
         {
-            "Version": "2012-10-17",
+            "Version": VERSION,
             "Statement": [
                 {"Effect": e, "Action": "execute-api:Invoke", "Resource": r} for e, r in statements
             ],

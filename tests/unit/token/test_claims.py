@@ -79,3 +79,28 @@ def test_checked_issuer_skips_only_the_repeat_of_the_issuer_check() -> None:
         check_claims(claims(client_id="zzz"), RULES, NOW, checked_issuer=ISSUER)
     with pytest.raises(ExpiredTokenError):
         check_claims(claims(ttl=10), RULES, NOW + 10, checked_issuer=ISSUER)
+
+
+def test_principal_is_a_plain_frozen_dataclass() -> None:
+    """Principal compares by its fields (claims excluded), hashes, and cannot be changed."""
+    import dataclasses
+
+    from authz.token import Principal
+
+    fields = {
+        "sub": "s",
+        "username": None,
+        "client_id": "c",
+        "token_use": "access",
+        "groups": ("g",),
+        "scopes": (),
+        "issuer": ISSUER,
+        "expires_at": 10,
+    }
+    a = Principal(**fields, claims={"x": 1})  # type: ignore[arg-type]
+    b = Principal(**fields)  # type: ignore[arg-type]
+    assert a == b
+    assert hash(a) == hash(b)
+    assert b.claims == {}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.sub = "other"  # type: ignore[misc]

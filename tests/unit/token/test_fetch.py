@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from authz.errors import JwksError
-from authz.token.fetch import HttpFetcher, is_loopback_url
+from authz.netloc import is_loopback_url
+from authz.token.fetch import HttpFetcher
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,6 @@ def verifier_for(token_use: str, client_ids: str, leeway: int) -> tuple[Verifier
             # token (401), not an outage (500).
             fetcher=RecordingFetcher(jwks(KEY)),
             clock=clock,
-            cache_size=0,
             token_use=token_use,
             client_ids=client_ids,
             leeway=leeway,

@@ -742,29 +742,29 @@ def test_jwks_url_override_is_the_only_url_fetched(clock: FakeClock) -> None:
     assert fetcher.calls == [url]
 
 
-# --- the verified-token cache ------------------------------------------------------
+# --- every call verifies (the authorizer's token memo is the one cache) -------------
 
 
-def test_cache_hit_returns_same_principal(verifier: Verifier) -> None:
-    """A repeated token is answered from the cache with the same principal."""
+def test_repeated_token_is_verified_each_time(verifier: Verifier) -> None:
+    """The verifier keeps no verified-token cache: each call builds a new principal."""
     token = mint(access(), KEY)
     first = verifier.verify(token)
-    assert verifier.cached_tokens() == 1
-    assert verifier.verify(token) is first
+    second = verifier.verify(token)
+    assert second == first
+    assert second is not first
 
 
-def test_cache_never_serves_expired_token(clock: FakeClock, verifier: Verifier) -> None:
-    """A cached token is refused once the clock reaches its exp."""
+def test_token_refused_once_clock_reaches_exp(clock: FakeClock, verifier: Verifier) -> None:
+    """A token verified earlier is refused once the clock reaches its exp."""
     token = mint(access(ttl=60), KEY)
     verifier.verify(token)
     clock.now = NOW + 60
     with pytest.raises(ExpiredTokenError):
         verifier.verify(token)
-    assert verifier.cached_tokens() == 0
 
 
-def test_cache_respects_leeway_after_exp(clock: FakeClock) -> None:
-    """Past exp a cached token is re-verified, so the leeway applies exactly as uncached."""
+def test_leeway_applies_after_exp(clock: FakeClock) -> None:
+    """Within the leeway past exp the token still verifies; at exp + leeway it does not."""
     v = local_verifier(KEY, clock=clock, leeway=10)
     token = mint(access(ttl=60), KEY)
     v.verify(token)
@@ -775,43 +775,11 @@ def test_cache_respects_leeway_after_exp(clock: FakeClock) -> None:
         v.verify(token)
 
 
-def test_cache_is_bounded_lru(clock: FakeClock) -> None:
-    """The cache keeps at most cache_size tokens, evicting the least recently used."""
-    v = local_verifier(KEY, clock=clock, cache_size=2)
-    a, b, c = (mint(access(sub=s), KEY) for s in "abc")
-    pa = v.verify(a)
-    v.verify(b)
-    v.verify(a)  # a is now most recent
-    v.verify(c)  # evicts b
-    assert v.cached_tokens() == 2
-    assert v.verify(a) is pa
-    pb = v.verify(b)
-    assert v.verify(b) is pb
-
-
-def test_cache_disabled_with_zero_size(clock: FakeClock) -> None:
-    """cache_size=0 verifies every time and caches nothing."""
-    v = local_verifier(KEY, clock=clock, cache_size=0)
-    token = mint(access(), KEY)
-    assert v.verify(token) is not v.verify(token)
-    assert v.cached_tokens() == 0
-
-
-def test_failed_token_not_cached(verifier: Verifier) -> None:
-    """A refused token leaves nothing in the cache."""
+def test_forged_payload_refused(verifier: Verifier) -> None:
+    """A payload swapped under another token's signature is refused."""
     header, _, signature = mint(access(), KEY).split(".")
     with pytest.raises(SignatureError):
         verifier.verify(f"{header}.{_segment(access(sub='x'))}.{signature}")
-    assert verifier.cached_tokens() == 0
-
-
-def test_clear_cache(verifier: Verifier) -> None:
-    """clear_cache forgets every verified token."""
-    token = mint(access(), KEY)
-    first = verifier.verify(token)
-    verifier.clear_cache()
-    assert verifier.cached_tokens() == 0
-    assert verifier.verify(token) is not first
 
 
 def test_every_failure_is_a_token_error(verifier: Verifier) -> None:
@@ -851,3 +819,16 @@ def test_decode_ascii_matches_decode() -> None:
 
     tok = mint(access(groups=["a"]), KEY)
     assert decode_ascii(tok.encode("ascii")) == decode(tok)
+
+
+@pytest.mark.parametrize("bad", [None, b"abc", "x" * 101, "ab\u00e9c"])
+def test_decode_and_verify_refuse_unparsable_input_alike(clock: FakeClock, bad: object) -> None:
+    """Type, size and ASCII are checked in one place: decode and verify give the same error."""
+    from authz.token.jwt import decode
+
+    v = Verifier(settings_for(), jwks=local_verifier(KEY).jwks, clock=clock, max_token_bytes=100)
+    with pytest.raises(MalformedTokenError) as by_decode:
+        decode(bad, max_bytes=100)  # type: ignore[arg-type]
+    with pytest.raises(MalformedTokenError) as by_verify:
+        v.verify(bad)  # type: ignore[arg-type]
+    assert str(by_verify.value) == str(by_decode.value)

@@ -1,0 +1,1 @@
+"""The ``authz`` command line: ``authz.cli.main:main`` is the entry point."""

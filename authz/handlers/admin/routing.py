@@ -1,0 +1,71 @@
+"""What every admin route module shares: response documentation, JSON answers, selectors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from authz.handlers.admin.errors import ApiError
+from authz.handlers.admin.http import decode_path_name
+from authz.handlers.admin.models import ErrorBody
+from authz.policy.selector import Selector
+
+__all__ = ["ERRORS", "FORCE", "KindParam", "json_response", "responses", "selector_of"]
+
+KindParam = Literal["group", "scope", "default"]
+
+FORCE = (
+    "write even though a member of only the admin group would lose admin routes "
+    "(recorded in the history)"
+)
+
+ERRORS = {
+    400: "invalid request: bad JSON, unknown fields, invalid document (with JSON paths)",
+    403: "the caller is not in the admin group",
+    404: "no such policy or route",
+    405: "the path exists but not with this method",
+    409: "If-None-Match: * and the policy already exists, or would_lock_out: the write "
+    "would lock the admin group out of this API (override with ?force=true)",
+    412: "If-Match does not match the current version (or the policy does not exist)",
+    413: "body over the limit, or the item would exceed DynamoDB's 400 KB",
+    415: "the body is not JSON",
+    500: "the policy store failed",
+    503: "the policy store did not answer (a write may have been applied: read it back)",
+}
+
+
+def responses(ok: int, model: type[Any], description: str, *errors: int) -> dict[int, Any]:
+    """The OpenAPI responses of a route: its success, and the errors it can answer."""
+    out: dict[int, Any] = {
+        ok: {"description": description, "content": {"application/json": {"model": model}}}
+    }
+    for status in sorted({400, 403, 500, 503, *errors}):
+        out[status] = {
+            "description": ERRORS[status],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+    return out
+
+
+def json_response(
+    status: int, model: Any, headers: Mapping[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=model,
+        headers=dict(headers or {}),
+    )
+
+
+def selector_of(kind: str, raw_name: str) -> Selector:
+    """The selector a ``/policies/{kind}/{name}`` path addresses; 400 for a bad encoding."""
+    try:
+        name = decode_path_name(raw_name)
+    except UnicodeDecodeError:
+        raise ApiError(
+            400, "invalid_selector", "the name is not valid percent-encoded UTF-8"
+        ) from None
+    return Selector.of(kind, name)

@@ -1,0 +1,263 @@
+"""``PolicyRepository`` in memory: ``authz simulate --policies``, fuzzing and tests.
+
+It follows ``DynamoRepository``'s contract at every edge the service and the
+handlers reach: versions that keep counting across delete and re-create,
+history newest first, one epoch bump per write, ``CursorError`` for cursors
+it did not issue, ``SelectorError`` for an unknown kind, ``ValueError`` for a
+page limit outside 1..1000 or ``create_only`` with ``expected_version`` (both
+are the caller's bugs, as in the real store), ``ItemTooLargeError`` over
+DynamoDB's item limit, and ``UnicodeEncodeError`` for a string that is not
+valid UTF-8 (a lone surrogate), as ``DynamoRepository.put`` raises.
+
+No I/O and no AWS code, so a fuzzer can call it hundreds of thousands of
+times and the CLI can simulate against files without boto3; ``reset``
+restores the state it was constructed with, so every fuzz input starts from
+the same store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from authz.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    CursorError,
+    ItemTooLargeError,
+    NotFoundError,
+    SelectorError,
+)
+from authz.policy.document import PolicyDocument
+from authz.policy.selector import KINDS, Selector
+from authz.store import cursor as cursors
+from authz.store.types import HistoryEntry, Page, PolicyRecord, WriteResult
+
+__all__ = ["ITEM_LIMIT_BYTES", "MAX_PAGE", "MemoryRepository"]
+
+# DynamoDB's hard item limit and the page bounds DynamoRepository enforces.
+ITEM_LIMIT_BYTES = 400 * 1024
+MAX_PAGE = 1000
+# What DynamoRepository's ten-digit history sort keys can order.
+_MAX_REVISION = 10**10 - 1
+
+Snapshot = tuple[int, tuple[tuple[str, int, str], ...]]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+
+
+def _check_version(selector: Selector, current: PolicyRecord, expected: int | None) -> None:
+    if expected is not None and current.version != expected:
+        raise ConflictError(
+            f"{selector} is at version {current.version}, not {expected}",
+            expected=expected,
+            actual=current.version,
+        )
+
+
+class MemoryRepository:
+    """A dict-backed ``PolicyRepository``.
+
+    ``seed`` maps selectors (or their text) to documents, each written once by
+    actor ``seed``. ``clock`` stamps ``updated_at`` and history entries
+    (timezone-aware UTC; a fixed one keeps fuzz runs reproducible).
+    """
+
+    def __init__(
+        self,
+        seed: Mapping[str, PolicyDocument] | Mapping[Selector, PolicyDocument] | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._clock = clock
+        self.records: dict[Selector, PolicyRecord] = {}
+        self.versions: dict[Selector, int] = {}
+        self.histories: dict[Selector, list[HistoryEntry]] = {}
+        self._epoch = 0
+        for selector, document in (seed or {}).items():
+            parsed = selector if isinstance(selector, Selector) else Selector.parse(selector)
+            self.put(parsed, document, actor="seed")
+        # Records and entries are immutable: restoring means copying the containers
+        # (the history lists too, or later writes would append to the seeded ones).
+        self._seeded = (
+            dict(self.records),
+            dict(self.versions),
+            {s: list(h) for s, h in self.histories.items()},
+        )
+        self._seeded_epoch = self._epoch
+
+    def reset(self) -> None:
+        """Forget every write since construction (the seed stays, one write each)."""
+        records, versions, histories = self._seeded
+        self.records, self.versions = dict(records), dict(versions)
+        self.histories = {s: list(h) for s, h in histories.items()}
+        self._epoch = self._seeded_epoch
+
+    def snapshot(self) -> Snapshot:
+        """The epoch and every record's (selector, version, document JSON), to compare states."""
+        return self._epoch, tuple(
+            sorted(
+                (str(s), r.version, json.dumps(r.document.to_dict(), sort_keys=True))
+                for s, r in self.records.items()
+            )
+        )
+
+    # -- reads ------------------------------------------------------------------
+
+    def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]:
+        return {s: self.records[s] for s in selectors if s in self.records}
+
+    def get(self, selector: Selector) -> PolicyRecord:
+        record = self.records.get(selector)
+        if record is None:
+            raise NotFoundError(f"no policy for {selector}")
+        return record
+
+    def epoch(self) -> int:
+        return self._epoch
+
+    def list(
+        self, *, kind: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[PolicyRecord]:
+        _check_limit(limit)
+        if kind is not None and kind not in KINDS:
+            raise SelectorError(f"invalid kind {kind!r}: expected group, scope or default")
+        after = "" if cursor is None else _list_position(cursor, kind)
+        found = sorted(
+            (r for s, r in self.records.items() if kind is None or s.kind == kind),
+            key=lambda r: str(r.selector),
+        )
+        found = [r for r in found if str(r.selector) > after]
+        page, more = found[:limit], len(found) > limit
+        next_cursor = cursors.encode({"after": str(page[-1].selector)}) if more else None
+        return Page(items=tuple(page), cursor=next_cursor)
+
+    def history(
+        self, selector: Selector, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[HistoryEntry]:
+        _check_limit(limit)
+        written = self.histories.get(selector, [])
+        # Revision k is the k-th write of this selector; newest first.
+        revisions = list(range(len(written), 0, -1))
+        if cursor is not None:
+            data = cursors.decode(cursor, required={"after": int, "selector": str})
+            after = data["after"]
+            if data["selector"] != str(selector) or not 0 < after <= _MAX_REVISION:
+                raise CursorError(f"invalid cursor: it does not page the history of {selector}")
+            revisions = [r for r in revisions if r < after]
+        page, more = revisions[:limit], len(revisions) > limit
+        next_cursor = (
+            cursors.encode({"after": page[-1], "selector": str(selector)}) if more else None
+        )
+        return Page(items=tuple(written[r - 1] for r in page), cursor=next_cursor)
+
+    # -- writes -----------------------------------------------------------------
+
+    def put(
+        self,
+        selector: Selector,
+        document: PolicyDocument,
+        *,
+        actor: str,
+        description: str = "",
+        expected_version: int | None = None,
+        create_only: bool = False,
+        token: Mapping[str, Any] | None = None,
+    ) -> WriteResult:
+        if create_only and expected_version is not None:
+            raise ValueError("create_only and expected_version exclude each other")
+        current = self.records.get(selector)
+        if create_only and current is not None:
+            raise AlreadyExistsError(
+                f"{selector} already exists (version {current.version})", actual=current.version
+            )
+        if expected_version is not None:
+            if current is None:
+                raise NotFoundError(f"no policy for {selector}")
+            _check_version(selector, current, expected_version)
+        doc = document.to_dict()
+        _check_size(selector, doc, description, actor, token)
+        record = PolicyRecord(
+            selector=selector,
+            document=PolicyDocument.from_dict(doc),
+            description=description,
+            version=self.versions.get(selector, 0) + 1,
+            updated_at=self._clock(),
+            updated_by=actor,
+            token=dict(token) if token is not None else None,
+        )
+        self.records[selector] = record
+        self.versions[selector] = record.version
+        action: Literal["create", "update"] = "create" if current is None else "update"
+        self._log(record, action, actor, doc, record.updated_at)
+        return WriteResult(record=record, action=action, epoch=self._epoch)
+
+    def delete(
+        self, selector: Selector, *, actor: str, expected_version: int | None = None
+    ) -> WriteResult:
+        current = self.records.get(selector)
+        if current is None:
+            raise NotFoundError(f"no policy for {selector}")
+        _check_version(selector, current, expected_version)
+        del self.records[selector]
+        self._log(current, "delete", actor, current.document.to_dict(), self._clock())
+        return WriteResult(record=None, action="delete", epoch=self._epoch)
+
+    def _log(
+        self,
+        record: PolicyRecord,
+        action: Literal["create", "update", "delete"],
+        actor: str,
+        doc: Mapping[str, Any],
+        at: datetime,
+    ) -> None:
+        """Bump the epoch and append the history entry of one write."""
+        self._epoch += 1
+        self.histories.setdefault(record.selector, []).append(
+            HistoryEntry(
+                selector=record.selector,
+                version=record.version,
+                action=action,
+                at=at,
+                by=actor,
+                document=doc,
+                description=record.description,
+                token=record.token,
+            )
+        )
+
+
+def _list_position(cursor: str, kind: str | None) -> str:
+    """The selector text a listing cursor resumes after."""
+    after: str = cursors.decode(cursor, required={"after": str})["after"]
+    try:
+        last = Selector.parse(after)
+    except SelectorError:
+        raise CursorError("invalid cursor: not one this API issued") from None
+    if kind is not None and last.kind != kind:
+        raise CursorError(f"invalid cursor: it pages a listing of another kind than {kind!r}")
+    return after
+
+
+def _check_size(
+    selector: Selector,
+    doc: Mapping[str, Any],
+    description: str,
+    actor: str,
+    token: Mapping[str, Any] | None,
+) -> None:
+    # Encoded strictly like DynamoRepository's item-size check (and DynamoDB
+    # itself): a lone surrogate raises UnicodeEncodeError there too.
+    item = json.dumps([str(selector), doc, description, actor, token], ensure_ascii=False)
+    size = len(item.encode("utf-8"))
+    if size > ITEM_LIMIT_BYTES:
+        raise ItemTooLargeError(f"the policy item for {selector} would be {size} bytes")
