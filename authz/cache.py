@@ -48,6 +48,9 @@ class _Missing(Enum):
 
 MISSING: Final = _Missing.MISSING
 
+# Private, unlike MISSING: no caller can store it, so it tells "absent" from any value.
+_ABSENT: Final = object()
+
 
 class BoundedMap(Generic[K, V]):
     """A dict of at most ``max_entries`` items; the least recently inserted or read goes first.
@@ -70,10 +73,12 @@ class BoundedMap(Generic[K, V]):
 
     def get(self, key: K, default: object = None) -> object:
         with self._lock:
-            if key not in self._items:
+            # One lookup on a miss and two on a hit: the memo asks on every request.
+            value = self._items.get(key, _ABSENT)
+            if value is _ABSENT:
                 return default
             self._items.move_to_end(key)
-            return self._items[key]
+            return value
 
     def __getitem__(self, key: K) -> V:
         with self._lock:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authz.errors import PolicyTooLargeError
-from authz.policy.arn import method_arn
+from authz.policy.arn import FALLBACK_ARN_PREFIX, method_arn
 from authz.policy.document import PolicyDocument
 from authz.policy.evaluate import compile_policy
 from authz.policy.selector import Selector, selectors_for
@@ -30,7 +30,6 @@ from authz.policy.shorthand import api_stage
 from authz.service import effective_policy
 
 __all__ = [
-    "FALLBACK_ARN_PREFIX",
     "LockOut",
     "Route",
     "arn_prefix",
@@ -44,8 +43,6 @@ __all__ = [
 Route = tuple[str, str]
 """(VERB, a concrete path) of one admin route."""
 
-# What ``authz simulate`` assumes when no API is named.
-FALLBACK_ARN_PREFIX = "arn:aws:execute-api:us-east-1:000000000000:local/local"
 # A principal needs some sub; these fill ``${sub}`` and ``${username}`` so a
 # policy that scopes admin routes to the caller is judged as it would apply.
 SAMPLE_SUB = "lockout-check"

@@ -17,8 +17,8 @@ from typing import Any
 from rich.markup import escape
 
 from authz.cli.common import Runtime, err_console
-from authz.cli.simulate import FALLBACK_ACCOUNT, FALLBACK_API, FALLBACK_STAGE
 from authz.lockout import LockOut, Route, arn_prefix, check_change, routes_from_openapi
+from authz.policy.arn import FALLBACK_ACCOUNT, FALLBACK_API, FALLBACK_STAGE
 from authz.policy.document import PolicyDocument
 from authz.policy.lint import PolicyWarning, resource_warnings
 from authz.policy.selector import Selector

@@ -4,9 +4,9 @@ Policies come from the table, or with ``--policies PATH`` from a policies/
 directory (nothing is read from DynamoDB then). A request ARN must be
 concrete (policies match patterns against it; a ``*`` in the request would
 only match patterns that have a wildcard there too), so ``--method/--path``
-fill the other parts with the admin API's fallbacks: the configured region,
-account ``000000000000``, API ``local``, stage ``local``; override them to
-simulate a policy that names a specific API or stage.
+fill the other parts with the configured region and the admin API's
+fallback account, API and stage (``authz.policy.arn``, shown by ``--help``);
+override them to simulate a policy that names a specific API or stage.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ import click
 from rich.markup import escape
 
 from authz.cli.common import Runtime, echo_json, error, out, pass_runtime, warn
-from authz.policy.arn import method_arn, parse_method_arn
+from authz.policy.arn import (
+    FALLBACK_ACCOUNT,
+    FALLBACK_API,
+    FALLBACK_STAGE,
+    method_arn,
+    parse_method_arn,
+)
 from authz.service import Simulation
 from authz.service import simulate as simulate_decision
 from authz.store.files import read_tree
@@ -28,10 +34,6 @@ from authz.store.types import PolicyRepository
 from authz.token.principal import Principal
 
 __all__ = ["simulate"]
-
-FALLBACK_ACCOUNT = "000000000000"
-FALLBACK_API = "local"
-FALLBACK_STAGE = "local"
 
 
 def _claims(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -38,9 +38,10 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import KW_ONLY, dataclass
 from functools import cache
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
+
+import orjson
 
 __all__ = ["DecisionRecord", "Telemetry", "bind_invocation", "function_logger"]
 
@@ -63,21 +64,34 @@ _METRICS: tuple[tuple[str, str], ...] = (
 )
 
 
-# One encoder for every line: compact, and without the reference-cycle check
-# (a line is a fresh tree of plain values, so it cannot hold a cycle).
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+def _encode_line(line: Mapping[str, Any]) -> str:
+    """``line`` as one line of compact JSON, newline included.
+
+    Text, not bytes: Lambda's stdout is a text stream that flushes every
+    write, and bytes written to the buffer beneath it would wait there (a
+    frozen container would hold them back, a reclaimed one lose them).
+
+    orjson writes characters outside ASCII as UTF-8, not as ``\\u`` escapes
+    (both are JSON, and CloudWatch reads UTF-8). It refuses what a verified
+    token can still carry: a lone surrogate (a claim's ``\\ud800`` escape)
+    and an integer beyond 64 bits. Such a line is written by the standard
+    encoder instead, escaped to ASCII, so that no claim can cost the line.
+    """
+    try:
+        return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(line, separators=(",", ":")) + "\n"
 
 
 def _service_name(env: Mapping[str, str]) -> str:
     return env.get("POWERTOOLS_SERVICE_NAME") or "authz"
 
 
-@dataclass(slots=True)
-class DecisionRecord:
-    """What one decision line reports."""
+class DecisionRecord(NamedTuple):
+    """What one decision line reports (a NamedTuple: one is built per
+    invocation, and it is cheaper to build than a dataclass)."""
 
     outcome: Outcome
-    _: KW_ONLY
     kind: str
     latency_us: float
     request_id: str | None = None
@@ -118,7 +132,8 @@ class Telemetry:
         self._cold = True
         self._logger: Any = None
         self._tracer: Any = None
-        directives = [
+        # The same on every line: built once, and each line's dict refers to it.
+        self._directives: list[dict[str, Any]] = [
             {
                 "Namespace": self.namespace,
                 "Dimensions": [["service", "outcome"]],
@@ -130,9 +145,6 @@ class Telemetry:
                 "Metrics": [{"Name": n, "Unit": u} for n, u in _METRICS],
             },
         ]
-        # The metric declarations are the same on every line and most of its
-        # size, so they are encoded once; the rest is one dict, encoded per line.
-        self._declarations = _ENCODER.encode(directives)
 
     # -- decision lines ---------------------------------------------------------
 
@@ -143,7 +155,10 @@ class Telemetry:
         now_ms = int(self._wall_clock() * 1000)
         token_hits = 1 if r.token_cache_hit else 0
         policy_hits = 1 if r.policy_cache_hit else 0
+        # One literal: the EMF block, the log fields, then the metric values
+        # (``reason``, on failures only, comes last).
         line: dict[str, Any] = {
+            "_aws": {"Timestamp": now_ms, "CloudWatchMetrics": self._directives},
             "level": "ERROR" if r.outcome == "error" else "INFO",
             "message": "decision",
             "timestamp": now_ms,
@@ -155,15 +170,11 @@ class Telemetry:
             "event": r.kind,
             "outcome": r.outcome,
             "sub": r.sub,
-            "selectors": None if r.selectors is None else [str(s) for s in r.selectors],
+            "selectors": None if r.selectors is None else list(map(str, r.selectors)),
             "epoch": r.epoch,
             "token_cache": "hit" if token_hits else "miss",
             "policy_cache": "hit" if policy_hits else "miss",
             "stale": r.stale,
-        }
-        if r.reason is not None:
-            line["reason"] = r.reason
-        line |= {
             "Decisions": 1,
             "TokenCacheHits": token_hits,
             "TokenCacheMisses": 1 - token_hits,
@@ -177,9 +188,9 @@ class Telemetry:
             "PolicyBytes": r.policy_bytes,
             "Latency": round(r.latency_us, 1),
         }
-        values = _ENCODER.encode(line)
-        aws = f'{{"_aws":{{"Timestamp":{now_ms},"CloudWatchMetrics":{self._declarations}}},'
-        (self._stream or sys.stdout).write(aws + values[1:] + "\n")
+        if r.reason is not None:
+            line["reason"] = r.reason
+        (self._stream or sys.stdout).write(_encode_line(line))
 
     # -- operational lines ------------------------------------------------------
 

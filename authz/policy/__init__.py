@@ -8,7 +8,13 @@ from authz.policy.arn import MethodArn, method_arn, parse_method_arn
 from authz.policy.combine import compact, json_size, merge
 from authz.policy.decision import IMPLICIT_DENY, Decision, Match
 from authz.policy.document import VERSION, PolicyDocument, Statement
-from authz.policy.evaluate import CompiledPolicy, compile_policy, evaluate
+from authz.policy.evaluate import (
+    CommonParts,
+    CompiledPolicy,
+    compile_policy,
+    compile_shared,
+    evaluate,
+)
 from authz.policy.expand import expand
 from authz.policy.explain import ExplainedMatch, Explanation, explain
 from authz.policy.selector import DEFAULT, Selector, selectors_for
@@ -20,6 +26,7 @@ __all__ = [
     "IMPLICIT_DENY",
     "VERSION",
     "ApiStage",
+    "CommonParts",
     "CompiledPolicy",
     "Decision",
     "ExplainedMatch",
@@ -35,6 +42,7 @@ __all__ = [
     "api_stage_key",
     "compact",
     "compile_policy",
+    "compile_shared",
     "evaluate",
     "expand",
     "explain",

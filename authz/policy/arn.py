@@ -19,6 +19,11 @@ from authz.policy.variables import scan
 from authz.policy.wildcard import matches
 
 __all__ = [
+    "FALLBACK_ACCOUNT",
+    "FALLBACK_API",
+    "FALLBACK_ARN_PREFIX",
+    "FALLBACK_REGION",
+    "FALLBACK_STAGE",
     "MAX_RESOURCE_LENGTH",
     "PARTITIONS",
     "REGION_PATTERN",
@@ -38,6 +43,17 @@ VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 MAX_RESOURCE_LENGTH = 512
 # The prefix of the per-API resource shorthand (see ``authz.policy.shorthand``).
 SHORTHAND = "execute-api:/"
+
+# The API a simulation or a lock-out check assumes where nobody named one (a
+# direct invocation, a test, ``authz simulate`` without --account/--api-id/--stage):
+# a methodArn must be concrete, so these stand in for the parts not given.
+FALLBACK_REGION = "us-east-1"
+FALLBACK_ACCOUNT = "000000000000"
+FALLBACK_API = "local"
+FALLBACK_STAGE = "local"
+FALLBACK_ARN_PREFIX = (
+    f"arn:aws:execute-api:{FALLBACK_REGION}:{FALLBACK_ACCOUNT}:{FALLBACK_API}/{FALLBACK_STAGE}"
+)
 
 _SHAPE = "arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}"
 # An AWS region name such as ``us-east-1``; settings and the shorthand reuse it.

@@ -16,6 +16,12 @@ time) are decided by ``globset.GlobSet`` (RE2) instead, whose cost is linear
 in the request. Both decide identically; only the reported statement
 may differ when several patterns match.
 
+Many principals' effective policies differ only in the few patterns their
+policy variables produced (``${sub}``). ``compile_shared`` compiles the
+patterns they have in common once and shares them; the rest, a principal's
+own, are matched one at a time by ``wildcard.star_match``, which needs no
+regex (IAM's order still holds across both parts: any Deny, then any Allow).
+
 Resources still holding policy variables are compiled as ``substitute`` with
 no claims would leave them (Allow removed, Deny widened), so evaluating an
 unsubstituted document fails closed instead of matching ``${sub}`` literally.
@@ -29,7 +35,7 @@ expansion does there.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
@@ -38,12 +44,21 @@ from authz.policy.decision import IMPLICIT_DENY, Decision, Match
 from authz.policy.document import Effect, PolicyDocument
 from authz.policy.shorthand import ApiStage, api_stage, api_stage_key, expand_resource, is_shorthand
 from authz.policy.substitute import resolve
-from authz.policy.wildcard import build_union, normalize, to_regex
+from authz.policy.wildcard import build_union, normalize, star_match, to_regex
 
 if TYPE_CHECKING:
     from authz.policy.globset import GlobSet
 
-__all__ = ["LONG_ARN", "MAX_SPLITS", "CompiledPolicy", "compile_policy", "evaluate"]
+__all__ = [
+    "LONG_ARN",
+    "MAX_OWN_PATTERNS",
+    "MAX_SPLITS",
+    "CommonParts",
+    "CompiledPolicy",
+    "compile_policy",
+    "compile_shared",
+    "evaluate",
+]
 
 _Matcher = Callable[[str], "re.Match[str] | None"]
 _NO_CLAIMS: dict[str, object] = {}
@@ -134,6 +149,20 @@ class _EffectPatterns:
         )
         return re.compile(built.source, re.DOTALL).fullmatch, decisions
 
+    def first(self, arn: str) -> Decision | None:
+        """The Decision of the first pattern the regexes find matching ``arn``."""
+        for fullmatch, decisions in self.regexes:
+            m = fullmatch(arn)
+            if m is not None:
+                return decisions[m.lastindex or 0]
+        return None
+
+    def first_linear(self, arn: str) -> Decision | None:
+        """``first`` by the linear-time matcher."""
+        globs, decisions = self.linear()
+        i = globs.first(arn)
+        return None if i is None else decisions[i]
+
     def linear(self) -> tuple[GlobSet, tuple[Decision, ...]]:
         """The linear-time matcher and one Decision per pattern; built on first use."""
         if self._linear is None:
@@ -202,10 +231,9 @@ class CompiledPolicy:
     def decide_linear(self, method_arn: str) -> Decision:
         """``decide`` by the linear-time matcher alone, whatever the request."""
         for side in (self._deny, self._allow):
-            globs, decisions = side.linear()
-            i = globs.first(method_arn)
-            if i is not None:
-                return decisions[i]
+            found = side.first_linear(method_arn)
+            if found is not None:
+                return found
         return IMPLICIT_DENY
 
     def matches(self, method_arn: str) -> tuple[list[Match], list[Match]]:
@@ -270,6 +298,131 @@ class _PerApiPolicy(CompiledPolicy):
         return self._at(method_arn).matches(method_arn)
 
 
+# A principal's own patterns are matched one at a time by ``star_match`` up to
+# this many; a policy with more, or with a ``?`` among them, is compiled whole
+# by ``compile_policy`` instead, its union regex being faster then.
+MAX_OWN_PATTERNS = 8
+
+
+class CommonParts:
+    """The common parts ``compile_shared`` compiled, kept for the next policy
+    that has the same entries: at most ``max_entries``, the least recently
+    used dropped first (then only its sharing is lost). Keyed by content, so
+    an entry is never stale."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._parts: BoundedMap[tuple[Match, ...], CompiledPolicy] = BoundedMap(max_entries)
+
+    def get(self, entries: tuple[Match, ...]) -> CompiledPolicy:
+        """The compiled policy of exactly ``entries``, compiled on first use."""
+        part = self._parts.get(entries)
+        if part is None:
+            part = self._parts[entries] = CompiledPolicy(entries)
+        return part
+
+    def clear(self) -> None:
+        self._parts.clear()
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+
+class _OwnPatterns:
+    """A few patterns of one effect, each with its prepared Decision, matched
+    without a regex: those without ``*`` by one dict lookup, the others one
+    at a time by ``star_match``."""
+
+    __slots__ = ("_exact", "_starred")
+
+    def __init__(self, effect: Effect, entries: Iterable[Match]) -> None:
+        """``entries`` are all of ``effect``."""
+        by_pattern: dict[str, list[Match]] = {}
+        for m in entries:
+            by_pattern.setdefault(normalize(m.pattern), []).append(m)
+        decisions = {
+            key: Decision(effect == "Allow", effect, tuple(group))
+            for key, group in by_pattern.items()
+        }
+        self._exact = {k: d for k, d in decisions.items() if "*" not in k}
+        # With the length of the literal head: most requests fail on it, cheaply.
+        self._starred = tuple((k, k.find("*"), d) for k, d in decisions.items() if "*" in k)
+
+    def first(self, arn: str) -> Decision | None:
+        found = self._exact.get(arn)
+        if found is not None:
+            return found
+        for pattern, head, decision in self._starred:
+            if arn.startswith(pattern[:head]) and star_match(pattern, arn):
+                return decision
+        return None
+
+    def all_matches(self, arn: str) -> list[Match]:
+        found = self._exact.get(arn)
+        out = list(found.statements) if found is not None else []
+        for pattern, _, decision in self._starred:
+            if star_match(pattern, arn):
+                out.extend(decision.statements)
+        return out
+
+
+_NO_OWN_PATTERNS = _OwnPatterns("Deny", ())
+
+
+def _own_patterns(effect: Effect, own: list[Match]) -> _OwnPatterns:
+    mine = [m for m in own if m.effect == effect]
+    return _OwnPatterns(effect, mine) if mine else _NO_OWN_PATTERNS
+
+
+class _SharedPolicy(CompiledPolicy):
+    """A common part, compiled once and shared by every policy that has exactly
+    its entries, and this policy's own patterns (see ``compile_shared``).
+
+    A Deny of either part wins over an Allow of either. The own patterns never
+    backtrack, so only the common part's regexes decide whether a request
+    takes the linear-time matcher.
+    """
+
+    __slots__ = ("_common", "_own_allow", "_own_deny")
+
+    def __init__(self, common: CompiledPolicy, own: list[Match]) -> None:
+        self._common = common
+        self._own_deny = _own_patterns("Deny", own)
+        self._own_allow = _own_patterns("Allow", own)
+
+    # A Decision is always true, so ``or`` goes on to the next part only on None.
+
+    def decide(self, method_arn: str) -> Decision:
+        common = self._common
+        if common.uses_linear(method_arn):
+            return self.decide_linear(method_arn)
+        return (
+            common._deny.first(method_arn)
+            or self._own_deny.first(method_arn)
+            or common._allow.first(method_arn)
+            or self._own_allow.first(method_arn)
+            or IMPLICIT_DENY
+        )
+
+    def uses_linear(self, method_arn: str) -> bool:
+        return self._common.uses_linear(method_arn)
+
+    def decide_linear(self, method_arn: str) -> Decision:
+        common = self._common
+        return (
+            common._deny.first_linear(method_arn)
+            or self._own_deny.first(method_arn)
+            or common._allow.first_linear(method_arn)
+            or self._own_allow.first(method_arn)
+            or IMPLICIT_DENY
+        )
+
+    def matches(self, method_arn: str) -> tuple[list[Match], list[Match]]:
+        deny, allow = self._common.matches(method_arn)
+        deny += self._own_deny.all_matches(method_arn)
+        allow += self._own_allow.all_matches(method_arn)
+        return deny, allow
+
+
 def _compiled(found: Iterable[Match]) -> CompiledPolicy:
     full: list[Match] = []
     shorthand: list[Match] = []
@@ -298,6 +451,31 @@ def compile_policy(doc: PolicyDocument | Sequence[PolicyDocument]) -> CompiledPo
     if isinstance(doc, PolicyDocument):
         return doc.memo("compiled", lambda: _compiled(entries(doc)))
     return _compiled(m for i, d in enumerate(doc) for m in entries(d, document=i))
+
+
+def compile_shared(
+    doc: PolicyDocument, common: Container[str], parts: CommonParts
+) -> CompiledPolicy:
+    """``compile_policy(doc)`` for one of many documents that share most patterns.
+
+    The entries whose pattern is in ``common`` (the resources without policy
+    variables of the documents ``doc`` was built from) are compiled once per
+    distinct set of entries, kept in ``parts``, and shared by every document
+    that has that set; the others, the patterns a principal's variables
+    produced, are matched on their own without a regex, so a new principal
+    compiles nothing and keeps no regex of its own. Decides exactly as
+    ``compile_policy(doc)``; the result is not remembered on ``doc``.
+    """
+    found = entries(doc)
+    own = [m for m in found if m.pattern not in common]
+    if (
+        len(own) > MAX_OWN_PATTERNS
+        or any("?" in m.pattern for m in own)
+        or any(is_shorthand(m.pattern) for m in found)
+    ):
+        return _compiled(found)
+    part = parts.get(tuple(m for m in found if m.pattern in common))
+    return _SharedPolicy(part, own) if own else part
 
 
 def evaluate(

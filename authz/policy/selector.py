@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from authz.errors import SelectorError
@@ -39,8 +39,16 @@ def valid_scope_name(name: str) -> bool:
 class Selector:
     kind: Kind
     name: str
+    text: str = field(init=False, repr=False, compare=False)
+    """The string form (``group:<name>``, ``scope:<name>``, ``default``), made once:
+    every decision line and store key reads it."""
 
     def __post_init__(self) -> None:
+        self._validate()
+        text = "default" if self.kind == "default" else f"{self.kind}:{self.name}"
+        object.__setattr__(self, "text", text)  # frozen: set once, here
+
+    def _validate(self) -> None:
         if self.kind == "default":
             if self.name != "default":
                 raise SelectorError("the default policy's only name is 'default'")
@@ -79,7 +87,7 @@ class Selector:
         return cls.of(kind, name)
 
     def __str__(self) -> str:
-        return "default" if self.kind == "default" else f"{self.kind}:{self.name}"
+        return self.text
 
 
 DEFAULT = Selector("default", "default")

@@ -31,6 +31,7 @@ __all__ = [
     "build_union",
     "matches",
     "normalize",
+    "star_match",
     "subsumes",
     "to_regex",
     "union",
@@ -106,6 +107,42 @@ def _compiled(pattern: str, one: str) -> re.Pattern[str]:
 def matches(pattern: str, text: str) -> bool:
     """Does ``pattern`` match the whole of ``text``?"""
     return _compiled(pattern, _ANY).fullmatch(text) is not None
+
+
+def star_match(pattern: str, text: str) -> bool:
+    """``matches`` by string search instead of a regex: nothing to compile.
+
+    For a pattern without ``?``, the text must start with the part before
+    the first ``*``, end with the part after the last, and hold each part in
+    between, in order, in what lies between. Taking the leftmost occurrence
+    of each is exact (it leaves the most room for the rest), and each search
+    is one scan of the text, so no input makes this backtrack. A pattern
+    with ``?`` is matched by ``matches``.
+    """
+    if "?" in pattern:
+        return matches(pattern, text)
+    first = pattern.find("*")
+    if first < 0:
+        return text == pattern
+    # Most patterns that do not match fail here, before anything is split.
+    if not text.startswith(pattern[:first]):
+        return False
+    return first == len(pattern) - 1 or _after_head(pattern, text, first)
+
+
+def _after_head(pattern: str, text: str, first: int) -> bool:
+    """``star_match`` once the text starts with the pattern's head (up to ``first``)."""
+    last = pattern.rfind("*")
+    end = len(text) - (len(pattern) - last - 1)
+    if end < first or not text.endswith(pattern[last + 1 :]):
+        return False
+    pos = first
+    for middle in pattern[first + 1 : last].split("*") if last > first else ():
+        found = text.find(middle, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(middle)
+    return True
 
 
 def subsumes(general: str, specific: str) -> bool:

@@ -15,7 +15,7 @@ from authz.service.effective import (
     effective_policy,
     response_policy,
 )
-from authz.service.outcome import Outcome, Timings
+from authz.service.outcome import Outcome
 from authz.service.simulate import Simulation, simulate
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "Authorizer",
     "Outcome",
     "Simulation",
-    "Timings",
     "TokenVerifier",
     "deny_all_policy",
     "effective_policy",

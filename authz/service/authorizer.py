@@ -31,7 +31,6 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from time import perf_counter
 from typing import Any, Protocol
 
 from authz.cache import EpochGuard
@@ -39,7 +38,7 @@ from authz.errors import StoreError
 from authz.policy import Decision, Selector, api_stage_key
 from authz.service.caches import Documents, Effective, PolicyCaches, SelectorSet
 from authz.service.memo import MemoEntry, TokenMemo, token_digest
-from authz.service.outcome import Outcome, Timings
+from authz.service.outcome import Outcome
 from authz.settings import CacheConfig
 from authz.store.types import PolicyRecord, PolicyRepository, SnapshotRepository
 from authz.token.principal import Principal
@@ -53,10 +52,6 @@ class TokenVerifier(Protocol):
     """What the Authorizer needs from ``authz.token.Verifier``."""
 
     def verify(self, token: str) -> Principal: ...
-
-
-def _timings(started: float, verified: float, done: float) -> Timings:
-    return Timings((verified - started) * 1e6, (done - verified) * 1e6, (done - started) * 1e6)
 
 
 class Authorizer:
@@ -107,17 +102,15 @@ class Authorizer:
         Raises TokenError (not authenticated), StoreError (no policy could be
         read or served stale), PolicyTooLargeError (naming the selectors).
         """
-        started = perf_counter()
         with_epoch = self._check_epoch()
         digest = token_digest(token)
         api_key = api_stage_key(method_arn)
         if digest is not None:
             memo = self._memo.get(digest, api_key, self._caches.generation)
             if memo is not None:
-                return self._from_memo(memo, method_arn, started)
+                return self._from_memo(memo, method_arn)
 
         principal = self.verifier.verify(token)
-        verified = perf_counter()
         shared = self._caches.selector_set(principal.groups, principal.scopes)
         entry, docs_hit, stale = self._documents(shared, with_epoch)
         # Most policies read no variables; then the claims need not be copied.
@@ -135,7 +128,6 @@ class Authorizer:
                 fresh_until=entry.expires,
             )
             self._memo.put(digest, api_key, memo)
-        done = perf_counter()
         return self._outcome(
             principal,
             shared.selectors,
@@ -144,7 +136,6 @@ class Authorizer:
             token_cache_hit=False,
             policy_cache_hit=docs_hit,
             stale=stale,
-            timings=_timings(started, verified, done),
         )
 
     # -- internals --------------------------------------------------------------
@@ -162,19 +153,15 @@ class Authorizer:
             self._guard.check(self.repository.epoch)
         return False
 
-    def _from_memo(self, memo: MemoEntry, method_arn: str, started: float) -> Outcome:
-        verified = perf_counter()
-        decision = memo.effective.compiled.decide(method_arn)
-        done = perf_counter()
+    def _from_memo(self, memo: MemoEntry, method_arn: str) -> Outcome:
         return self._outcome(
             memo.principal,
             memo.selectors,
             memo.effective,
-            decision=decision,
+            decision=memo.effective.compiled.decide(method_arn),
             token_cache_hit=True,
             policy_cache_hit=True,
             stale=False,
-            timings=_timings(started, verified, done),
         )
 
     def _outcome(
@@ -187,7 +174,6 @@ class Authorizer:
         token_cache_hit: bool,
         policy_cache_hit: bool,
         stale: bool,
-        timings: Timings,
     ) -> Outcome:
         return Outcome(
             principal=principal,
@@ -200,7 +186,6 @@ class Authorizer:
             policy_cache_hit=policy_cache_hit,
             stale=stale,
             policy_bytes=eff.size,
-            timings=timings,
         )
 
     def _documents(self, shared: SelectorSet, with_epoch: bool) -> tuple[Documents, bool, bool]:

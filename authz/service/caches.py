@@ -16,8 +16,11 @@ bounded by ``CacheConfig.max_entries``:
 
 Stored documents are shared between the selector sets that include them
 (one object per distinct document), as are the group and scope tuples of
-principals with the same groups and scopes: memory grows with the distinct
-effective policies, not with the principals.
+principals with the same groups and scopes, the expansions of the stored
+documents, and the compiled matcher of the patterns without policy
+variables (``compile_shared``): memory grows with the distinct effective
+policies, and what a policy of one principal's own adds is its substituted
+patterns, not a compiled copy of the rest.
 
 ``generation`` counts ``clear()`` calls: an entry computed from data read
 before the last clear (a concurrent epoch move) is never served.
@@ -26,22 +29,24 @@ before the last clear (a concurrent epoch move) is never served.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from authz.cache import MISSING, BoundedMap, TTLCache
 from authz.errors import PolicyTooLargeError
 from authz.policy import (
+    CommonParts,
     CompiledPolicy,
     PolicyDocument,
     Selector,
-    compile_policy,
+    compile_shared,
     json_size,
     selectors_for,
 )
 from authz.service.effective import (
     api_of,
     effective_policy,
+    fixed_patterns,
     response_policy,
     values_of,
     variables_read,
@@ -71,16 +76,23 @@ class Documents:
 
 @dataclass(slots=True, eq=False)
 class Effective:
-    """Level 2: one effective policy, ready to decide and to return."""
+    """Level 2: one effective policy, ready to decide and to return.
+
+    ``fixed`` are the patterns of its source documents that hold no policy
+    variable: compiled once and shared with every other principal's policy
+    that has the same ones, so a principal of its own costs no regex.
+    """
 
     source: Documents
     document: PolicyDocument
+    fixed: InitVar[frozenset[str]]
+    parts: InitVar[CommonParts]
     compiled: CompiledPolicy = field(init=False)
     policy: dict[str, Any] = field(init=False)
     size: int = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.compiled = compile_policy(self.document)
+    def __post_init__(self, fixed: frozenset[str], parts: CommonParts) -> None:
+        self.compiled = compile_shared(self.document, fixed, parts)
         self.policy = response_policy(self.document)
         self.size = json_size(self.document)
 
@@ -130,10 +142,13 @@ class PolicyCaches:
         self._shared_documents: BoundedMap[PolicyDocument, PolicyDocument] = BoundedMap(
             config.max_entries
         )
+        # The compiled patterns without variables, shared by the effective policies that have them.
+        self._common_parts = CommonParts(config.max_entries)
 
     def clear(self) -> None:
         self.generation += 1
         self.effective.clear()
+        self._common_parts.clear()
         self._shared_documents.clear()
         self.documents.clear()
 
@@ -229,4 +244,5 @@ class PolicyCaches:
             document = effective_policy(entry.docs, variables, self.config.policy_max_bytes, api)
         except PolicyTooLargeError as exc:
             return TooLarge(entry, PolicyTooLargeError(exc.size, exc.max_bytes, tuple(selectors)))
-        return Effective(entry, document)
+        fixed = fixed_patterns(entry.docs.values(), api)
+        return Effective(entry, document, fixed, self._common_parts)

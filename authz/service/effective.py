@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from authz.cache import BoundedMap
 from authz.policy import (
     ApiStage,
     PolicyDocument,
@@ -23,12 +24,17 @@ __all__ = [
     "api_of",
     "deny_all_policy",
     "effective_policy",
+    "fixed_patterns",
     "response_policy",
     "values_of",
     "variables_read",
 ]
 
 DENY_ALL_RESOURCE = "arn:aws:execute-api:*:*:*"
+
+# Distinct APIs and stages a stored document remembers its expansion for;
+# beyond that the least recently used is dropped (it is only recomputed).
+_MAX_APIS = 64
 
 
 def deny_all_policy() -> dict[str, Any]:
@@ -57,8 +63,8 @@ def effective_policy(
     api: ApiStage | None = None,
 ) -> PolicyDocument:
     """The one document a principal gets at ``api``: each selector's document
-    with the principal's variables substituted and its shorthand resources
-    expanded for ``api``, merged, then compacted.
+    with its shorthand resources expanded for ``api`` and the principal's
+    variables substituted, merged, then compacted.
 
     ``variables`` is what ``Principal.variables()`` returns (claims plus
     ``sub``, ``username``, ``client_id``). Decisions equal those of the
@@ -67,11 +73,42 @@ def effective_policy(
     are kept as written (``evaluate`` expands them per request). Raises
     PolicyTooLargeError when the compacted document's JSON exceeds ``max_bytes``.
     """
-    substituted = [substitute(docs[s], variables) for s in sorted(docs)]
-    if api is not None:
-        # Before merge and compact, so that compaction only compares full ARNs.
-        substituted = [expand(d, api) for d in substituted]
+    sources = _sources([docs[s] for s in sorted(docs)], api)
+    substituted = [substitute(d, variables) for d in sources]
     return compact(merge(substituted), max_bytes=max_bytes)
+
+
+def fixed_patterns(docs: Iterable[PolicyDocument], api: ApiStage | None) -> frozenset[str]:
+    """The resources of ``docs`` at ``api`` that hold no policy variable: the
+    same in every principal's effective policy built from them, so
+    ``compile_shared`` compiles them once for all of those policies."""
+    return frozenset(
+        r for d in _sources(docs, api) for s in d.statements for r in s.resources if "${" not in r
+    )
+
+
+def _sources(docs: Iterable[PolicyDocument], api: ApiStage | None) -> list[PolicyDocument]:
+    """``docs`` expanded for ``api`` (as they are without one).
+
+    Expanded before substitution, so that compaction only compares full ARNs
+    and each stored document is expanded once per API and stage, its patterns
+    then being one set of strings for every principal. The order changes
+    nothing: a variable may appear only in the path, which expansion copies
+    as written.
+    """
+    if api is None:
+        return list(docs)
+    return [_expanded(d, api) for d in docs]
+
+
+def _expanded(doc: PolicyDocument, api: ApiStage) -> PolicyDocument:
+    if not doc.shorthand:
+        return doc
+    done: BoundedMap[ApiStage, PolicyDocument] = doc.memo("expanded", lambda: BoundedMap(_MAX_APIS))
+    found = done.get(api)
+    if found is None:
+        found = done[api] = expand(doc, api)
+    return found
 
 
 def api_of(key: str, docs: Iterable[PolicyDocument]) -> ApiStage | None:

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from authz.cache import BoundedMap
 from authz.policy import Selector
@@ -42,9 +41,9 @@ def token_digest(token: object) -> bytes | None:
     return None
 
 
-@dataclass(slots=True, frozen=True)
-class MemoEntry:
-    """A verified token and the policy it resolved to."""
+class MemoEntry(NamedTuple):
+    """A verified token and the policy it resolved to (a NamedTuple: one is
+    built per new token, and it is cheaper to build than a frozen dataclass)."""
 
     principal: Principal
     selectors: tuple[Selector, ...]

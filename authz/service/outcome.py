@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from authz.policy import Decision, PolicyDocument, Selector
 from authz.token.principal import Principal
 
-__all__ = ["Outcome", "Timings"]
+__all__ = ["Outcome"]
 
 
-@dataclass(frozen=True, slots=True)
-class Timings:
-    """Where the time of one decision went, in microseconds."""
-
-    verify_us: float
-    policy_us: float
-    total_us: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outcome:
+class Outcome(NamedTuple):
     """One decision and everything the handler reports about it.
 
     ``policy`` is the dict API Gateway gets as ``policyDocument`` (the whole
@@ -29,6 +18,10 @@ class Outcome:
     from cache and must not be mutated. ``principal`` is the verified one,
     or on a token-memo hit the memo's slim copy (same identity, groups and
     scopes; of the claims, only those its policies read).
+
+    A NamedTuple rather than a frozen dataclass: one is built for every
+    request, a repeated token's included, and a frozen dataclass sets each
+    of its fields through ``object.__setattr__``, which costs more.
     """
 
     principal: Principal
@@ -41,7 +34,6 @@ class Outcome:
     policy_cache_hit: bool
     stale: bool
     policy_bytes: int
-    timings: Timings
 
     @property
     def allowed(self) -> bool:

@@ -20,7 +20,6 @@ from authz.store.types import Action, HistoryEntry, PolicyRecord
 
 __all__ = [
     "ABSENT",
-    "MAX_REVISION",
     "PolicyState",
     "history_entry",
     "history_item",
@@ -32,8 +31,6 @@ __all__ = [
     "state_of",
     "tombstone",
 ]
-
-MAX_REVISION = 10**10 - 1  # what history_sk's ten digits can order
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,12 @@ import binascii
 import json
 from typing import Any
 
-from authz.errors import CursorError
+from authz.errors import CursorError, SelectorError
 from authz.json_depth import too_deep
+from authz.policy.selector import Selector
+from authz.store.types import MAX_REVISION
 
-__all__ = ["MAX_CURSOR_CHARS", "decode", "encode"]
+__all__ = ["MAX_CURSOR_CHARS", "decode", "encode", "history_after", "list_after"]
 
 MAX_CURSOR_CHARS = 4096
 
@@ -46,3 +48,24 @@ def decode(cursor: str, *, required: dict[str, type]) -> dict[str, Any]:
         if not isinstance(value, kind) or isinstance(value, bool):
             raise CursorError("invalid cursor: not one this API issued")
     return data
+
+
+def list_after(cursor: str, kind: str | None) -> str:
+    """The selector text a listing cursor resumes after; it must page the same ``kind``."""
+    after: str = decode(cursor, required={"after": str})["after"]
+    try:
+        last = Selector.parse(after)
+    except SelectorError:
+        raise CursorError("invalid cursor: not one this API issued") from None
+    if kind is not None and last.kind != kind:
+        raise CursorError(f"invalid cursor: it pages a listing of another kind than {kind!r}")
+    return after
+
+
+def history_after(cursor: str, selector: Selector) -> int:
+    """The revision a history cursor resumes after; it must page ``selector``'s history."""
+    data = decode(cursor, required={"after": int, "selector": str})
+    revision: int = data["after"]
+    if data["selector"] != str(selector) or not 0 < revision <= MAX_REVISION:
+        raise CursorError(f"invalid cursor: it does not page the history of {selector}")
+    return revision

@@ -19,10 +19,10 @@ This module is pure file-format code: no click, no DynamoDB.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from authz.errors import PolicyValidationError, SelectorError, TokenSettingsError
 from authz.json_depth import reject_constant
@@ -47,6 +47,8 @@ __all__ = [
     "token_json",
     "write_policy",
 ]
+
+T = TypeVar("T")
 
 
 def document_json(document: Mapping[str, Any]) -> str:
@@ -172,32 +174,35 @@ class _Reader:
             return None
 
     def policy(self, file: Path, selector: Selector) -> None:
-        obj = self.load(file)
-        if obj is _INVALID:
-            self.broken.add(selector)
-            return
-        try:
-            document = PolicyDocument.from_dict(obj)
-        except PolicyValidationError as exc:
-            self.broken.add(selector)
-            for err in exc.errors:
-                self.problem(file, err["path"], err["message"])
-            return
-        self.policies[selector] = PolicyFile(selector, file, document)
+        document = self.parsed(file, selector, PolicyDocument.from_dict, lambda path: path)
+        if document is not None:
+            self.policies[selector] = PolicyFile(selector, file, document)
 
     def token(self, file: Path, selector: Selector) -> None:
+        settings = self.parsed(file, selector, TokenSettings.from_dict, _in_file)
+        if settings is not None:
+            self.tokens[selector] = (file, settings.to_dict())
+
+    def parsed(
+        self,
+        file: Path,
+        selector: Selector,
+        parse: Callable[[Any], T],
+        in_file: Callable[[str], str],
+    ) -> T | None:
+        """``parse`` of the file's JSON, or None: ``selector`` is broken, each problem recorded.
+
+        ``in_file`` turns a validator's path into one inside this file.
+        """
         obj = self.load(file)
-        if obj is _INVALID:
-            self.broken.add(selector)
-            return
-        try:
-            settings = TokenSettings.from_dict(obj)
-        except TokenSettingsError as exc:
-            self.broken.add(selector)
-            for err in exc.errors:
-                self.problem(file, _in_file(err["path"]), err["message"])
-            return
-        self.tokens[selector] = (file, settings.to_dict())
+        if obj is not _INVALID:
+            try:
+                return parse(obj)
+            except (PolicyValidationError, TokenSettingsError) as exc:
+                for err in exc.errors:
+                    self.problem(file, in_file(err["path"]), err["message"])
+        self.broken.add(selector)
+        return None
 
     def load(self, file: Path) -> Any:
         try:

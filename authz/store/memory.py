@@ -22,37 +22,27 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from authz.errors import (
-    AlreadyExistsError,
-    ConflictError,
-    CursorError,
-    ItemTooLargeError,
-    NotFoundError,
-    SelectorError,
-)
+from authz.errors import AlreadyExistsError, ConflictError, ItemTooLargeError, NotFoundError
 from authz.policy.document import PolicyDocument
-from authz.policy.selector import KINDS, Selector
+from authz.policy.selector import Selector
 from authz.store import cursor as cursors
-from authz.store.types import HistoryEntry, Page, PolicyRecord, WriteResult
+from authz.store.types import (
+    ITEM_LIMIT_BYTES,
+    HistoryEntry,
+    Page,
+    PolicyRecord,
+    WriteResult,
+    check_kind,
+    check_limit,
+)
 
-__all__ = ["ITEM_LIMIT_BYTES", "MAX_PAGE", "MemoryRepository"]
-
-# DynamoDB's hard item limit and the page bounds DynamoRepository enforces.
-ITEM_LIMIT_BYTES = 400 * 1024
-MAX_PAGE = 1000
-# What DynamoRepository's ten-digit history sort keys can order.
-_MAX_REVISION = 10**10 - 1
+__all__ = ["MemoryRepository"]
 
 Snapshot = tuple[int, tuple[tuple[str, int, str], ...]]
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValueError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
 
 
 def _check_version(selector: Selector, current: PolicyRecord, expected: int | None) -> None:
@@ -128,10 +118,9 @@ class MemoryRepository:
     def list(
         self, *, kind: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[PolicyRecord]:
-        _check_limit(limit)
-        if kind is not None and kind not in KINDS:
-            raise SelectorError(f"invalid kind {kind!r}: expected group, scope or default")
-        after = "" if cursor is None else _list_position(cursor, kind)
+        check_limit(limit)
+        check_kind(kind)
+        after = "" if cursor is None else cursors.list_after(cursor, kind)
         found = sorted(
             (r for s, r in self.records.items() if kind is None or s.kind == kind),
             key=lambda r: str(r.selector),
@@ -144,15 +133,12 @@ class MemoryRepository:
     def history(
         self, selector: Selector, *, limit: int = 50, cursor: str | None = None
     ) -> Page[HistoryEntry]:
-        _check_limit(limit)
+        check_limit(limit)
         written = self.histories.get(selector, [])
         # Revision k is the k-th write of this selector; newest first.
         revisions = list(range(len(written), 0, -1))
         if cursor is not None:
-            data = cursors.decode(cursor, required={"after": int, "selector": str})
-            after = data["after"]
-            if data["selector"] != str(selector) or not 0 < after <= _MAX_REVISION:
-                raise CursorError(f"invalid cursor: it does not page the history of {selector}")
+            after = cursors.history_after(cursor, selector)
             revisions = [r for r in revisions if r < after]
         page, more = revisions[:limit], len(revisions) > limit
         next_cursor = (
@@ -234,18 +220,6 @@ class MemoryRepository:
                 token=record.token,
             )
         )
-
-
-def _list_position(cursor: str, kind: str | None) -> str:
-    """The selector text a listing cursor resumes after."""
-    after: str = cursors.decode(cursor, required={"after": str})["after"]
-    try:
-        last = Selector.parse(after)
-    except SelectorError:
-        raise CursorError("invalid cursor: not one this API issued") from None
-    if kind is not None and last.kind != kind:
-        raise CursorError(f"invalid cursor: it pages a listing of another kind than {kind!r}")
-    return after
 
 
 def _check_size(

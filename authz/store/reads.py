@@ -27,14 +27,8 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.expressions.condition import Condition
 from pynamodb.pagination import ResultIterator
 
-from authz.errors import (
-    CursorError,
-    NotFoundError,
-    SelectorError,
-    StoreError,
-    StoreUnavailableError,
-)
-from authz.policy.selector import KINDS, Selector
+from authz.errors import NotFoundError, StoreError, StoreUnavailableError
+from authz.policy.selector import Selector
 from authz.store import codec
 from authz.store import cursor as cursors
 from authz.store.models import (
@@ -51,12 +45,18 @@ from authz.store.models import (
 )
 from authz.store.timeouts import BATCH_GET_MAX_KEYS, StoreTimeouts
 from authz.store.translate import error_code, translate
-from authz.store.types import HistoryEntry, Page, PolicyRecord, SnapshotRead
+from authz.store.types import (
+    HistoryEntry,
+    Page,
+    PolicyRecord,
+    SnapshotRead,
+    check_kind,
+    check_limit,
+)
 
-__all__ = ["MAX_PAGE", "TRANSACT_GET_MAX_ITEMS", "Reads"]
+__all__ = ["TRANSACT_GET_MAX_ITEMS", "Reads"]
 
 TRANSACT_GET_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit
-MAX_PAGE = 1000
 
 ItemT = TypeVar("ItemT", PolicyItem, HistoryEntryItem)
 
@@ -225,9 +225,8 @@ class Reads:
     def list(
         self, *, kind: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[PolicyRecord]:
-        _check_limit(limit)
-        if kind is not None and kind not in KINDS:
-            raise SelectorError(f"invalid kind {kind!r}: expected group, scope or default")
+        check_limit(limit)
+        check_kind(kind)
         policy = self._table.policy
         condition: Condition | None = None
         if kind == "default":
@@ -254,7 +253,7 @@ class Reads:
     def history(
         self, selector: Selector, *, limit: int = 50, cursor: str | None = None
     ) -> Page[HistoryEntry]:
-        _check_limit(limit)
+        check_limit(limit)
         start = _history_start(cursor, selector) if cursor is not None else None
         history = self._table.history
         raws: Sequence[HistoryEntryItem] = self._query(
@@ -297,24 +296,9 @@ class Reads:
 
 
 def _list_start(cursor: str, kind: str | None) -> dict[str, dict[str, str]]:
-    after = cursors.decode(cursor, required={"after": str})["after"]
-    try:
-        last = Selector.parse(after)
-    except SelectorError:
-        raise CursorError("invalid cursor: not one this API issued") from None
-    if kind is not None and last.kind != kind:
-        raise CursorError(f"invalid cursor: it pages a listing of another kind than {kind!r}")
-    return codec.list_key(str(last))
+    return codec.list_key(cursors.list_after(cursor, kind))
 
 
 def _history_start(cursor: str, selector: Selector) -> dict[str, dict[str, str]]:
-    data = cursors.decode(cursor, required={"after": int, "selector": str})
-    revision = data["after"]
-    if data["selector"] != str(selector) or not 0 < revision <= codec.MAX_REVISION:
-        raise CursorError(f"invalid cursor: it does not page the history of {selector}")
+    revision = cursors.history_after(cursor, selector)
     return {"pk": {"S": str(selector)}, "sk": {"S": history_sk(revision)}}
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValueError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")

@@ -17,10 +17,8 @@ from authz.errors import (
     StoreUnavailableError,
 )
 
-__all__ = ["ITEM_LIMIT_BYTES", "UNAVAILABLE_CODES", "error_code", "is_item_too_large", "translate"]
+__all__ = ["UNAVAILABLE_CODES", "error_code", "is_item_too_large", "translate"]
 
-# DynamoDB's hard item limit (names and values together), 400 KB.
-ITEM_LIMIT_BYTES = 400 * 1024
 
 # Worth retrying later: the service is busy, failing or was not reached.
 UNAVAILABLE_CODES = frozenset(

@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
+from authz.errors import SelectorError
 from authz.policy.document import PolicyDocument
-from authz.policy.selector import Selector
+from authz.policy.selector import KINDS, Selector
 
 __all__ = [
+    "ITEM_LIMIT_BYTES",
+    "MAX_PAGE",
+    "MAX_REVISION",
     "ForcedWrites",
     "HistoryEntry",
     "Page",
@@ -24,12 +28,34 @@ __all__ = [
     "SnapshotRead",
     "SnapshotRepository",
     "WriteResult",
+    "check_kind",
+    "check_limit",
     "forced_writer",
 ]
 
 T = TypeVar("T")
 
 Action = Literal["create", "update", "delete"]
+
+# DynamoDB's hard item limit (names and values together), 400 KB. The memory
+# repository enforces it too, so what the CLI accepts the table accepts.
+ITEM_LIMIT_BYTES = 400 * 1024
+# The largest page a listing or a history read may ask for, in every repository.
+MAX_PAGE = 1000
+# What the history's ten-digit sort keys (``models.history_sk``) can order.
+MAX_REVISION = 10**10 - 1
+
+
+def check_limit(limit: int) -> None:
+    """ValueError unless ``limit`` is a page size every repository serves."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+
+
+def check_kind(kind: str | None) -> None:
+    """SelectorError unless ``kind`` (None: every kind) is one a listing can filter on."""
+    if kind is not None and kind not in KINDS:
+        raise SelectorError(f"invalid kind {kind!r}: expected group, scope or default")
 
 
 @dataclass(frozen=True, slots=True)

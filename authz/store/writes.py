@@ -47,14 +47,8 @@ from authz.store.codec import PolicyState
 from authz.store.models import BoundTable, HistoryEntryItem, PolicyItem
 from authz.store.reads import Reads
 from authz.store.timeouts import StoreTimeouts
-from authz.store.translate import (
-    ITEM_LIMIT_BYTES,
-    UNAVAILABLE_CODES,
-    error_code,
-    is_item_too_large,
-    translate,
-)
-from authz.store.types import Action, PolicyRecord, WriteResult
+from authz.store.translate import UNAVAILABLE_CODES, error_code, is_item_too_large, translate
+from authz.store.types import ITEM_LIMIT_BYTES, MAX_REVISION, Action, PolicyRecord, WriteResult
 
 __all__ = ["PutRequest", "Writes"]
 
@@ -135,9 +129,25 @@ class Writes:
     def put(self, request: PutRequest) -> WriteResult:
         if request.create_only and request.expected_version is not None:
             raise ValueError("create_only and expected_version exclude each other")
-        return self._retrying(
-            request.selector, request.assumed_state(), lambda known: self._put_once(request, known)
-        )
+
+        def attempt(known: PolicyState | None) -> WriteResult:
+            try:
+                return self._put_once(request, known)
+            except _Changed as changed:
+                raise self._recheck(request, changed) from None
+
+        return self._retrying(request.selector, request.assumed_state(), attempt)
+
+    def _recheck(self, request: PutRequest, changed: _Changed) -> _Changed:
+        """Raise the caller's answer if the state DynamoDB returned refutes its expectation.
+
+        It is given on the attempt that met the failed condition: left to the
+        next attempt, a condition failing on the last one would read as
+        exhaustion (503) instead of the conflict (409) it is.
+        """
+        state = changed.state if changed.state is not None else self._reads.state(request.selector)
+        request.action(state)
+        return _Changed(state)
 
     def delete(
         self, selector: Selector, *, actor: str, expected_version: int | None, forced: bool
@@ -178,7 +188,7 @@ class Writes:
         state = known if known is not None else self._reads.state(request.selector)
         action = request.action(state)
         version = (state.version or 0) + 1
-        if version > codec.MAX_REVISION:
+        if version > MAX_REVISION:
             raise StoreError(
                 f"{request.selector} has reached the last version this store can order"
             )

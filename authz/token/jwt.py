@@ -140,12 +140,24 @@ def _b64decode(segment: bytes, what: str) -> bytes:
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = _JSON.decode(raw.decode("utf-8"))
+        value = _parse(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedTokenError(f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise MalformedTokenError(f"{what} must be a JSON object")
     return value
+
+
+def _parse(text: str) -> Any:
+    # raw_decode skips decode()'s two whitespace scans (every new token's
+    # payload passes here); a text with whitespace around the value, or
+    # anything wrong, takes decode(), so what is accepted and the error
+    # messages stay decode()'s.
+    try:
+        value, end = _JSON.raw_decode(text)
+    except ValueError:
+        return _JSON.decode(text)
+    return value if end == len(text) else _JSON.decode(text)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

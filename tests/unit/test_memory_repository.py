@@ -16,7 +16,8 @@ from authz.errors import (
 )
 from authz.policy.document import VERSION, PolicyDocument
 from authz.policy.selector import Selector
-from authz.store.memory import ITEM_LIMIT_BYTES, MemoryRepository
+from authz.store.memory import MemoryRepository
+from authz.store.types import ITEM_LIMIT_BYTES
 
 AT = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 ORDERS = Selector.parse("group:orders")

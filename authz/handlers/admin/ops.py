@@ -135,6 +135,38 @@ def _current_matching(
     return current.version
 
 
+def _expecting(
+    selector: Selector, write: Callable[[int], WriteResult], version: int
+) -> WriteResult:
+    try:
+        return write(version)
+    except NotFoundError:
+        raise _missing(selector) from None
+
+
+def _if_match(
+    repository: PolicyRepository,
+    selector: Selector,
+    versions: frozenset[int],
+    write: Callable[[int], WriteResult],
+) -> WriteResult:
+    """``write(expected_version)`` under If-Match: one tag, several, or ``*`` (empty)."""
+    if len(versions) == 1:
+        (version,) = versions
+        return _expecting(selector, write, version)
+    attempts = _ANY_VERSION_ATTEMPTS if not versions else 1
+    for attempt in range(attempts):
+        current = _current_matching(repository, selector, versions)
+        try:
+            return _expecting(selector, write, current)
+        except ConflictError:
+            # Another writer got in between; for "*" any newer version still
+            # satisfies the condition, so read it and try again.
+            if attempt + 1 == attempts:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def conditional_put(
     repository: PolicyRepository,
     selector: Selector,
@@ -164,25 +196,7 @@ def conditional_put(
         return put(create_only=True)
     if pre.versions is None:
         return put()
-    if len(pre.versions) == 1:
-        (version,) = pre.versions
-        try:
-            return put(expected=version)
-        except NotFoundError:
-            raise _missing(selector) from None
-    attempts = _ANY_VERSION_ATTEMPTS if pre.any_version else 1
-    for attempt in range(attempts):
-        current = _current_matching(repository, selector, pre.versions)
-        try:
-            return put(expected=current)
-        except NotFoundError:
-            raise _missing(selector) from None
-        except ConflictError:
-            # Another writer got in between; for "*" any newer version still
-            # satisfies the condition, so read it and try again.
-            if attempt + 1 == attempts:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    return _if_match(repository, selector, pre.versions, put)
 
 
 def conditional_delete(
@@ -194,22 +208,10 @@ def conditional_delete(
     forced: bool = False,
 ) -> WriteResult:
     _, delete = _writers(repository, forced)
+
+    def remove(expected: int | None = None) -> WriteResult:
+        return delete(selector, actor=actor, expected_version=expected)
+
     if pre.versions is None:
-        return delete(selector, actor=actor)
-    if len(pre.versions) == 1:
-        (version,) = pre.versions
-        try:
-            return delete(selector, actor=actor, expected_version=version)
-        except NotFoundError:
-            raise _missing(selector) from None
-    attempts = _ANY_VERSION_ATTEMPTS if pre.any_version else 1
-    for attempt in range(attempts):
-        current = _current_matching(repository, selector, pre.versions)
-        try:
-            return delete(selector, actor=actor, expected_version=current)
-        except NotFoundError:
-            raise _missing(selector) from None
-        except ConflictError:
-            if attempt + 1 == attempts:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+        return remove()
+    return _if_match(repository, selector, pre.versions, remove)

@@ -36,7 +36,13 @@ from authz.handlers.admin.models import (
     SimulatedPrincipal,
     SimulateOut,
 )
-from authz.policy.arn import method_arn, parse_method_arn
+from authz.policy.arn import (
+    FALLBACK_ACCOUNT,
+    FALLBACK_API,
+    FALLBACK_STAGE,
+    method_arn,
+    parse_method_arn,
+)
 from authz.service import TokenVerifier, simulate
 from authz.token.principal import Principal
 
@@ -45,11 +51,6 @@ if TYPE_CHECKING:
     from authz.store.types import PolicyRepository
 
 __all__ = ["ApiIdentity", "SimulationDeps", "simulate_request"]
-
-# Used when the event carries no identifiers (a direct invocation, a test).
-_FALLBACK_ACCOUNT = "000000000000"
-_FALLBACK_API = "local"
-_FALLBACK_STAGE = "local"
 
 
 class SimulationDeps(Protocol):
@@ -77,9 +78,9 @@ class ApiIdentity:
             return value if isinstance(value, str) and value else fallback
 
         return cls(
-            pick("accountId", _FALLBACK_ACCOUNT),
-            pick("apiId", _FALLBACK_API),
-            pick("stage", _FALLBACK_STAGE),
+            pick("accountId", FALLBACK_ACCOUNT),
+            pick("apiId", FALLBACK_API),
+            pick("stage", FALLBACK_STAGE),
         )
 
 

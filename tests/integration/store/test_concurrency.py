@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import pytest
 
@@ -147,4 +148,64 @@ def test_delete_racing_an_update_never_loses_either(
     history = repository.history(TARGET).items
     assert len(history) == 2
     assert history[0].action == winners[0].action
+    assert repository.epoch() == 2
+
+
+class ConflictUntilLast:
+    """A before-call hook: TransactionConflict on every write attempt but the last,
+    which reaches DynamoDB Local and meets the real condition."""
+
+    def __init__(self, contended: int) -> None:
+        self.contended = contended
+        self.calls = 0
+
+    def __call__(self, **_: object) -> tuple[object, dict[str, object]] | None:
+        self.calls += 1
+        if self.calls > self.contended:
+            return None
+        reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]
+        error = {"Code": "TransactionCanceledException", "Message": "TransactionConflict"}
+        parsed = {
+            "Error": error,
+            "CancellationReasons": reasons,
+            "ResponseMetadata": {"HTTPStatusCode": 400, "HTTPHeaders": {}},
+        }
+        return SimpleNamespace(status_code=400, headers={}), parsed
+
+
+@pytest.mark.parametrize(
+    ("moved_on", "expectation", "answer"),
+    [
+        ("updated", {"expected_version": 1}, ConflictError),
+        ("deleted", {"expected_version": 1}, NotFoundError),
+        ("updated", {"create_only": True}, AlreadyExistsError),
+    ],
+)
+def test_put_refused_on_its_last_contended_attempt_keeps_its_answer(
+    repository: DynamoRepository,
+    moved_on: str,
+    expectation: dict[str, Any],
+    answer: type[Exception],
+) -> None:
+    """A versioned or create-only put whose last attempt finds the policy moved on (or gone)
+    gives its own answer, not StoreUnavailableError: the failed condition settled it, so
+    running out of attempts is not why it failed."""
+    repository.put(TARGET, doc("v1"), actor="setup")
+    if moved_on == "deleted":
+        repository.delete(TARGET, actor="setup")
+    else:
+        repository.put(TARGET, doc("v2"), actor="setup")
+    attempts = repository.timeouts.write_attempts
+    hook = ConflictUntilLast(attempts - 1)
+    repository.events.register("before-call.dynamodb.TransactWriteItems", hook)
+    try:
+        with pytest.raises(answer) as info:
+            repository.put(TARGET, doc("v3"), actor="late", **expectation)
+    finally:
+        repository.events.unregister("before-call.dynamodb.TransactWriteItems", hook)
+    assert type(info.value) is answer
+    assert hook.calls == attempts
+    if type(info.value) is ConflictError:
+        assert (info.value.expected, info.value.actual) == (1, 2)
+    assert [e.by for e in repository.history(TARGET).items] == ["setup", "setup"]
     assert repository.epoch() == 2
