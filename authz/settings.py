@@ -141,6 +141,13 @@ def _stage_flush(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _routes(raw: str) -> str:
+    # A control character can only be a pasting accident; the route readers report the rest.
+    if any(ord(c) < 0x20 and c not in "\r\n\t" for c in raw):
+        raise ValueError("contains control characters")
+    return raw
+
+
 def _safe_url(url: str, what: str = "URL") -> str:
     if not _URL.match(url):
         raise ValueError(f"not an http(s) {what}: {url!r}")
@@ -205,6 +212,10 @@ class Settings:
     stage_flush: tuple[tuple[str, str], ...] = setting("AUTHZ_STAGE_FLUSH", _stage_flush, ())
     # API Gateway's authorizer result TTL; only reported (staleness bound), never enforced here.
     result_ttl_seconds: int = setting("AUTHZ_RESULT_TTL_SECONDS", int_in(0, 3600), 300)
+    # The protected API's routes for the admin API's access matrix: an inline list or the path of
+    # a bundled route file. Kept as text: the route readers (authz.matrix) sit above this layer,
+    # and only the admin Lambda parses it, at its own start (authz.handlers.admin.access).
+    routes: str | None = setting("AUTHZ_ROUTES", _routes, None)
     # X-Ray tracing of the Lambda handlers; off unless asked for: the X-Ray SDK slows cold starts.
     tracing: bool = setting("AUTHZ_TRACING", boolean, False)
 

@@ -8,8 +8,9 @@ The Lambda runtime is CPython 3.12 on x86_64 Linux; this machine runs 3.11.
 So the check proves the package in three independent ways:
 
 1. Contents. The zip holds exactly the Lambda code (authz/ without dev/ and
-   the CLI, every such file of the working tree, byte for byte) plus the
-   files that the wheels' RECORDs list, nothing else (no tests, node_modules,
+   the CLI) and the bundled files (routes/, the route files AUTHZ_ROUTES may
+   name), every such file of the working tree byte for byte, plus the files
+   that the wheels' RECORDs list, nothing else (no tests, node_modules,
    __pycache__, .venv). The distributions in it are exactly
    requirements-lambda.txt, whose pins satisfy pyproject's dependencies, and
    every Requires-Dist of every packaged distribution (markers evaluated for
@@ -289,14 +290,27 @@ def excluded_folders(patterns: Iterable[str]) -> list[str]:
     ]
 
 
+def pattern_roots(patterns: Iterable[str]) -> list[str]:
+    """The top folders the patterns include by name (``authz/**`` -> ``authz``)."""
+    roots = []
+    for pattern in patterns:
+        head = pattern.split("/", 1)[0]
+        if pattern.startswith("!") or "/" not in pattern or any(c in head for c in "*?[{"):
+            continue
+        roots.append(head)
+    return list(dict.fromkeys(roots))
+
+
 def code_files() -> set[str]:
-    """The Lambda code as it is in the working tree: authz/ as serverless.yml's patterns keep it."""
+    """The Lambda code and bundled files as they are in the working tree: the folders
+    serverless.yml's patterns name (authz/, routes/), as those patterns keep them."""
     patterns = package_patterns()
     files = set()
-    for path in (REPO / "authz").rglob("*"):
-        rel = path.relative_to(REPO).as_posix()
-        if path.is_file() and packaged(rel, patterns):
-            files.add(rel)
+    for root in pattern_roots(patterns):
+        for path in (REPO / root).rglob("*"):
+            rel = path.relative_to(REPO).as_posix()
+            if path.is_file() and packaged(rel, patterns):
+                files.add(rel)
     return files
 
 
@@ -318,7 +332,8 @@ def check_zip(zip_path: Path, pins: Mapping[str, Version]) -> list[Dist]:
         ):
             problems += [f"{n} must not be packaged" for n in names if bad in f"/{n}"]
         problems += [f"{n} must not be packaged" for n in names if n.endswith(".pyc")]
-        packaged_code = {n for n in names if n.startswith("authz/")}
+        roots = tuple(f"{r}/" for r in pattern_roots(package_patterns()))
+        packaged_code = {n for n in names if n.startswith(roots)}
         expected_code = code_files()
         problems += [
             f"{f} is missing from the package" for f in sorted(expected_code - packaged_code)

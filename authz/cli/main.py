@@ -18,6 +18,7 @@ import click
 
 from authz.cli.common import Runtime, error
 from authz.cli.dev import dev
+from authz.cli.matrix import matrix
 from authz.cli.policies import policies
 from authz.cli.simulate import simulate
 from authz.cli.table import table
@@ -46,6 +47,7 @@ def cli() -> None:
 cli.add_command(table)
 cli.add_command(policies)
 cli.add_command(simulate)
+cli.add_command(matrix)
 cli.add_command(token)
 cli.add_command(dev)
 

@@ -3,18 +3,23 @@
 The plan remembers the version of every item it read, and applying it writes
 with exactly that ``expected_version`` (or create-only for additions): an
 edit that lands between plan and apply makes that item fail with a conflict
-instead of being silently overwritten.
+instead of being silently overwritten. ``plan_impact`` tells, for each
+write, which access-matrix cells it changes, so a widening is seen before it
+is applied.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
 from authz.errors import ConflictError, ItemTooLargeError, NotFoundError, StoreError
+from authz.matrix import Change as CellChange
+from authz.matrix import Route, impact
+from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
 from authz.store.files import PolicyFile, document_json, token_json
 from authz.store.types import (
@@ -25,7 +30,7 @@ from authz.store.types import (
     forced_writer,
 )
 
-__all__ = ["Change", "Plan", "PlanOutcome", "apply_plan", "compute_plan"]
+__all__ = ["Change", "Plan", "PlanOutcome", "apply_plan", "compute_plan", "plan_impact"]
 
 Action = Literal["add", "change", "remove", "keep"]
 
@@ -123,6 +128,29 @@ def compute_plan(
             else:
                 changes.append(Change("change", selector, record, file))
     return Plan(tuple(changes), unchanged)
+
+
+def plan_impact(
+    plan: Plan, records: Iterable[PolicyRecord], routes: Sequence[Route]
+) -> dict[Selector, list[CellChange]]:
+    """For each write of ``plan``, the matrix cells it alone changes against the table.
+
+    Each write is judged on its own (the table as read, with only that write
+    applied), so every changed policy answers for its own lines.
+    """
+    before = {str(r.selector): r.document for r in records}
+    return {
+        change.selector: impact(before, _applied(before, change), routes) for change in plan.writes
+    }
+
+
+def _applied(before: Mapping[str, PolicyDocument], change: Change) -> dict[str, PolicyDocument]:
+    after = dict(before)
+    if change.desired is None:
+        after.pop(str(change.selector), None)
+    else:
+        after[str(change.selector)] = change.desired.document
+    return after
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,11 @@ from authz.cli.common import (
 )
 from authz.cli.freshness import report_freshness
 from authz.cli.guard import lock_out, print_warnings, warnings_json
-from authz.cli.plan import Change, Plan, PlanOutcome, apply_plan, compute_plan
+from authz.cli.plan import Change, Plan, PlanOutcome, apply_plan, compute_plan, plan_impact
+from authz.cli.routes import HOW_TO_GIVE_ROUTES, FoundRoutes, find_routes, route_options
 from authz.errors import NotFoundError
 from authz.lockout import guarded_selectors
+from authz.matrix import Change as CellChange
 from authz.policy.selector import Selector
 from authz.store.files import PolicyTree, read_tree
 from authz.store.types import PolicyRecord, PolicyRepository
@@ -105,7 +107,29 @@ def _current(repository: PolicyRepository, files: Mapping[Selector, object]) -> 
     return list(records.values())
 
 
-def _print_plan(plan: Plan, path: Path) -> None:
+Impacts = Mapping[Selector, list[CellChange]]
+
+
+def _show_plan(
+    plan: Plan, path: Path, records: list[PolicyRecord], found: FoundRoutes | None
+) -> None:
+    """The plan, with each write's impact on the matrix when routes were found."""
+    if plan.empty:
+        _print_plan(plan, path, None)
+        return
+    if found is None:
+        _print_plan(plan, path, None)
+        out.print(
+            f"[dim]To see what each change does to the access matrix: {HOW_TO_GIVE_ROUTES}.[/]"
+        )
+        return
+    out.print(
+        f"[dim]Access-matrix impact over {len(found.routes)} routes from {escape(found.source)}:[/]"
+    )
+    _print_plan(plan, path, plan_impact(plan, records, found.routes))
+
+
+def _print_plan(plan: Plan, path: Path, impacts: Impacts | None) -> None:
     for change in plan.changes:
         version = change.current.version if change.current else None
         source = escape(str(change.desired.file)) if change.desired else ""
@@ -121,6 +145,8 @@ def _print_plan(plan: Plan, path: Path) -> None:
         if change.action == "change":
             for diff_line in change.diff().splitlines():
                 out.print(f"    [{_diff_style(diff_line)}]{escape(diff_line)}[/]")
+        if impacts is not None and change.selector in impacts:
+            _print_impact(impacts[change.selector])
     if plan.empty:
         out.print(
             f"[green]No changes.[/] The table matches {escape(str(path))} "
@@ -132,6 +158,22 @@ def _print_plan(plan: Plan, path: Path) -> None:
         f"Plan: [green]{adds} to add[/], [yellow]{changes} to change[/], "
         f"[red]{removes} to remove[/], {plan.unchanged} unchanged."
     )
+
+
+def _print_impact(changes: list[CellChange]) -> None:
+    """The matrix cells one write changes, widenings first (and bold at a terminal)."""
+    if not changes:
+        out.print("    [dim]access matrix: no cell changes[/]")
+        return
+    subject_width = max(len(c.subject) for c in changes)
+    route_width = max(len(str(c.route)) for c in changes)
+    for c in changes:
+        # Upper case marks a widening where bold cannot (pipes, logs).
+        after = c.after.upper() if c.widening else c.after
+        line = escape(
+            f"{c.subject:<{subject_width}}  {c.route!s:<{route_width}}  {c.before} → {after}"
+        )
+        out.print(f"    [bold]{line}[/]" if c.widening else f"    {line}")
 
 
 def _diff_style(line: str) -> str:
@@ -173,6 +215,7 @@ def _apply(
 @click.option("--apply", "do_apply", is_flag=True, help="Write the plan (default: only show it).")
 @click.option("--prune", is_flag=True, help="Remove stored policies that have no file.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before removing policies.")
+@route_options
 @actor_option
 @force_option
 @pass_runtime
@@ -183,6 +226,8 @@ def sync(
     do_apply: bool,
     prune: bool,
     yes: bool,
+    routes_file: Path | None,
+    route_texts: tuple[str, ...],
     actor: str,
     force: bool,
 ) -> int:
@@ -192,15 +237,22 @@ def sync(
     else in between is not overwritten: it fails with a conflict (exit 1).
     A plan after which a member of only the admin group loses admin routes is
     refused (exit 1) unless --force.
+
+    Under each write the plan lists the access-matrix cells it changes
+    (widenings first), over the routes of --routes/--route, else of a
+    serverless.yml beside PATH, else of AUTHZ_ROUTES.
     """
     tree = _tree_or_fail(path)
     if not tree.ok:
         error(f"{len(tree.problems)} problem(s) in {path}; nothing was written")
         return 1
+    found = find_routes(
+        runtime, routes_file=routes_file, route_texts=route_texts, policies_dir=path
+    )
     repository = runtime.repository
     records = _current(repository, tree.policies)
     plan = compute_plan(tree.policies, records, prune=prune)
-    _print_plan(plan, path)
+    _show_plan(plan, path, records, found)
     print_warnings(c.desired for c in plan.writes if c.desired is not None)
     if plan.empty:
         return 0

@@ -71,6 +71,8 @@ def dev_env(stack: DevStack) -> dict[str, str]:
         "AUTHZ_DEV_TOKEN_URL": stack.oauth.url if stack.oauth is not None else "",
         "AUTHZ_DEV_M2M_CLIENT_ID": stack.machine_client[0],
         "AUTHZ_DEV_M2M_CLIENT_SECRET": stack.machine_client[1],
+        # `authz matrix` in that shell then draws the demo API with no flag.
+        **({"AUTHZ_ROUTES": str(stack.routes)} if stack.routes is not None else {}),
     }
 
 
@@ -127,6 +129,8 @@ def describe(stack: DevStack) -> str:
         "   # orders-service, orders/read"
     )
     lines += _examples(url)
+    if stack.routes is not None:
+        lines += _matrix_examples(url, stack.routes)
     return "\n".join(lines)
 
 
@@ -163,6 +167,22 @@ def _examples(url: str) -> list[str]:
     ]
 
 
+def _matrix_examples(url: str, routes: Path) -> list[str]:
+    """Who may call which route of the demo API: from the CLI and from the admin API."""
+    return [
+        f"# the access matrix of the demo API ({_shown(routes)}): who may call which route",
+        f"{authz_command()} matrix",
+        f'curl -s -H "Authorization: Bearer $ADMIN_TOKEN" {url}/matrix',
+        "",
+    ]
+
+
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
 def as_json(stack: DevStack) -> dict[str, Any]:
     """The same facts for scripts (``authz dev --json``)."""
     return {
@@ -178,6 +198,7 @@ def as_json(stack: DevStack) -> dict[str, Any]:
             "client_id": stack.machine_client[0],
             "client_secret": stack.machine_client[1],
         },
+        "routes": str(stack.routes) if stack.routes is not None else None,
         "env": dev_env(stack),
         "users": {u: {"groups": list(g), "token": stack.tokens[u]} for u, g in DEMO_USERS.items()},
     }

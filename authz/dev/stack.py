@@ -29,7 +29,14 @@ from authz.settings import Settings
 from authz.store.files import PolicyTree, read_tree
 from authz.store.types import PolicyRepository
 
-__all__ = ["DEMO_USERS", "MACHINE_CLIENT", "DevStack", "StackError", "start_stack"]
+__all__ = [
+    "DEMO_ROUTES",
+    "DEMO_USERS",
+    "MACHINE_CLIENT",
+    "DevStack",
+    "StackError",
+    "start_stack",
+]
 
 # Who the demo users are, chosen so the printed curl lines show every answer:
 # an admin, a reader, a writer whose "interns" group denies DELETE, and a
@@ -46,6 +53,10 @@ DEMO_USERS: Mapping[str, tuple[str, ...]] = {
 MACHINE_CLIENT = "orders-service"
 MACHINE_RESOURCE_SERVER = "orders"
 MACHINE_SCOPES = ("read",)
+
+# The demo API's routes, for the access matrix (AUTHZ_ROUTES). The dev stack runs from
+# the repository (it is not packaged), where examples/ sits beside authz/ and policies/.
+DEMO_ROUTES = Path(__file__).resolve().parents[2] / "examples" / "orders-api.yaml"
 
 API_ID = "authzdev"
 STAGE = "dev"
@@ -70,6 +81,7 @@ class DevStack:
     machine_client: tuple[str, str] = ("", "")  # (client id, secret) of MACHINE_CLIENT
     tokens: dict[str, str] = field(default_factory=dict)  # demo user -> access token
     synced: int = 0
+    routes: Path | None = None  # the route file behind AUTHZ_ROUTES, when there is one
 
     def token_for(self, user: str) -> str:
         """A fresh access token (moto's expire after an hour)."""
@@ -112,15 +124,19 @@ def start_stack(
     epoch_check_seconds: float = 1.0,
     dynamodb_endpoint: str | None = None,
     table: str = TABLE,
+    routes: Path | None = DEMO_ROUTES,
     log: Log = lambda _msg: None,
 ) -> DevStack:
     """Start every component and return once the gateway answers.
 
     ``dynamodb_endpoint`` reuses a running DynamoDB Local (the tests' one)
-    instead of starting another. On any failure, whatever was started is
-    stopped again before the error propagates.
+    instead of starting another. ``routes`` (a route file, when it exists)
+    becomes the admin API's ``AUTHZ_ROUTES``, so its access matrix needs no
+    flag. On any failure, whatever was started is stopped again before the
+    error propagates.
     """
     tree = _valid_tree(policies)
+    routes = routes.resolve() if routes is not None and routes.is_file() else None
     _fake_aws_credentials()
     with contextlib.ExitStack() as started:
         dynamodb: DynamoDBLocal | None = None
@@ -140,6 +156,7 @@ def start_stack(
                 "AUTHZ_EPOCH_CHECK_SECONDS": str(epoch_check_seconds),
                 "AUTHZ_RESULT_TTL_SECONDS": str(result_ttl_seconds),
                 "AUTHZ_STAGE_FLUSH": f"{API_ID}/{STAGE}",
+                **({"AUTHZ_ROUTES": str(routes)} if routes is not None else {}),
             }
         )
         log(f"syncing {len(tree.policies)} policies from {policies} ...")
@@ -156,6 +173,7 @@ def start_stack(
             oauth=oauth,
             machine_client=machine,
             synced=len(tree.policies),
+            routes=routes,
         )
         stack.tokens = {user: stack.token_for(user) for user in DEMO_USERS}
         started.pop_all()  # running now: the caller stops it

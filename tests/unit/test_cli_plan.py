@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from authz.cli.plan import apply_plan, compute_plan
+from authz.cli.plan import apply_plan, compute_plan, plan_impact
 from authz.errors import AlreadyExistsError, ConflictError, NotFoundError, StoreError
+from authz.matrix import routes_from_strings
 from authz.policy import PolicyDocument
 from authz.policy.selector import DEFAULT, Selector
 from authz.store.files import PolicyFile
@@ -206,3 +207,95 @@ def test_forced_apply_on_a_store_that_cannot_record_it_writes_nothing() -> None:
     with pytest.raises(StoreError, match="cannot record a forced write"):
         apply_plan(plan, repo, actor="t", forced=frozenset({DEFAULT}))
     assert repo.calls == []
+
+
+ROUTES = routes_from_strings(
+    ["GET /orders", "POST /orders", "GET /orders/{id}", "DELETE /orders/{id}", "GET /users/{id}"]
+)
+WRITERS, AUDITORS = Selector("group", "writers"), Selector("group", "auditors")
+
+
+def _grants(*requests: str, effect: str = "Allow") -> PolicyDocument:
+    """A document with one statement over ``"VERB /path"`` requests (shorthand resources)."""
+    resources = [f"execute-api:/*/{r.replace(' /', '/', 1)}" for r in requests]
+    return PolicyDocument.from_dict(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": effect, "Action": "execute-api:Invoke", "Resource": resources}
+            ],
+        }
+    )
+
+
+def _cells(changes: Sequence[Any]) -> list[tuple[str, str, str, str]]:
+    return [(c.subject, str(c.route), c.before, c.after) for c in changes]
+
+
+def test_impact_names_each_writes_own_cells_against_the_table() -> None:
+    """Two changes in one plan: each lists only what it alone does to the table's matrix."""
+    records = [
+        _record(READERS, _grants("GET /orders", "GET /orders/*")),
+        _record(WRITERS, _grants("POST /orders", "DELETE /orders/*")),
+    ]
+    files = {
+        READERS: _file(READERS, _grants("GET /orders", "GET /orders/*", "DELETE /orders/*")),
+        WRITERS: _file(WRITERS, _grants("DELETE /orders/*")),
+    }
+    impacts = plan_impact(compute_plan(files, records, prune=False), records, ROUTES)
+    assert _cells(impacts[READERS]) == [("group:readers", "DELETE /orders/{id}", "deny", "allow")]
+    assert impacts[READERS][0].widening
+    assert _cells(impacts[WRITERS]) == [("group:writers", "POST /orders", "allow", "deny")]
+    assert not impacts[WRITERS][0].widening
+
+
+def test_impact_lists_widenings_before_narrowings_within_one_write() -> None:
+    records = [_record(READERS, _grants("GET /orders"))]
+    files = {READERS: _file(READERS, _grants("POST /orders"))}
+    changes = plan_impact(compute_plan(files, records, prune=False), records, ROUTES)[READERS]
+    assert _cells(changes) == [
+        ("group:readers", "POST /orders", "deny", "allow"),
+        ("group:readers", "GET /orders", "allow", "deny"),
+    ]
+
+
+def test_impact_of_an_added_group_compares_with_default_alone() -> None:
+    """A new group's members had only the default policy before: its row starts from there."""
+    records = [_record(DEFAULT, _grants("GET /orders"))]
+    files = {
+        DEFAULT: _file(DEFAULT, _grants("GET /orders")),
+        AUDITORS: _file(AUDITORS, _grants("GET /orders/*", "GET /users/${sub}")),
+    }
+    impacts = plan_impact(compute_plan(files, records, prune=False), records, ROUTES)
+    assert set(impacts) == {AUDITORS}
+    assert _cells(impacts[AUDITORS]) == [
+        ("group:auditors", "GET /orders/{id}", "deny", "allow"),
+        ("group:auditors", "GET /users/{id}", "deny", "conditional"),
+    ]
+
+
+def test_impact_of_a_pruned_policy_and_a_new_deny_narrow_access() -> None:
+    records = [
+        _record(DEFAULT, _grants("GET /orders")),
+        _record(READERS, _grants("GET /orders/*")),
+        _record(OLD, _grants("POST /orders")),
+    ]
+    files = {
+        DEFAULT: _file(DEFAULT, _grants("GET /orders")),
+        READERS: _file(READERS, _grants("GET /orders*", effect="Deny")),
+    }
+    impacts = plan_impact(compute_plan(files, records, prune=True), records, ROUTES)
+    assert _cells(impacts[OLD]) == [("scope:old", "POST /orders", "allow", "deny")]
+    assert _cells(impacts[READERS]) == [
+        ("group:readers", "GET /orders", "allow", "explicit-deny"),
+        ("group:readers", "GET /orders/{id}", "allow", "explicit-deny"),
+    ]
+
+
+def test_a_change_of_token_settings_alone_changes_no_cell() -> None:
+    doc = _grants("GET /orders")
+    records = [_record(READERS, doc)]
+    files = {READERS: _file(READERS, doc, {"scopes": ["orders/read"]})}
+    plan = compute_plan(files, records, prune=False)
+    assert [c.action for c in plan.writes] == ["change"]
+    assert plan_impact(plan, records, ROUTES) == {READERS: []}

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from authz.handlers.admin.app import build_app
 from authz.lockout import (
-    FALLBACK_ARN_PREFIX,
     arn_prefix,
     check_write,
     routes_from_openapi,
     unreachable_routes,
 )
 from authz.policy import PolicyDocument
+from authz.policy.arn import (
+    FALLBACK_ACCOUNT,
+    FALLBACK_API,
+    FALLBACK_ARN_PREFIX,
+    FALLBACK_REGION,
+    FALLBACK_STAGE,
+)
 from authz.policy.selector import DEFAULT, Selector
 from authz.settings import Settings
+from authz.store.files import read_tree
 
 GROUP = "authz-admins"
 ADMINS = Selector("group", GROUP)
@@ -43,6 +51,7 @@ ADMIN_POLICY = doc(
     "arn:aws:execute-api:*:*:*/*/*/policies/*",
     "arn:aws:execute-api:*:*:*/*/*/simulate",
     "arn:aws:execute-api:*:*:*/*/*/openapi.json",
+    "arn:aws:execute-api:*:*:*/*/*/matrix",
 )
 
 
@@ -75,6 +84,7 @@ def test_shorthand_admin_policy_is_expanded_for_the_judged_api(
                         "execute-api:/*/*/policies/*",
                         "execute-api:/*/*/simulate",
                         "execute-api:/*/*/openapi.json",
+                        "execute-api:/*/*/matrix",
                     ],
                 }
             ],
@@ -162,3 +172,17 @@ def test_invalid_api_identity_falls_back_to_the_simulate_placeholder() -> None:
         "arn:aws:execute-api:us-east-1:123456789012:abc/prod"
     )
     assert arn_prefix("us-east-1", "not-an-account", "abc", "prod") == FALLBACK_ARN_PREFIX
+    # The placeholder is itself a valid API: the prefix its parts build.
+    fallback = arn_prefix(FALLBACK_REGION, FALLBACK_ACCOUNT, FALLBACK_API, FALLBACK_STAGE)
+    assert fallback == FALLBACK_ARN_PREFIX
+
+
+def test_the_shipped_admin_policy_reaches_every_admin_route(
+    routes: tuple[tuple[str, str], ...],
+) -> None:
+    # A route added to the admin API without a grant in policies/ would answer
+    # 403 from the gateway to every admin, on AWS and under `authz dev`.
+    tree = read_tree(Path(__file__).resolve().parents[2] / "policies")
+    assert tree.ok, tree.problems
+    docs = {s: f.document for s, f in tree.policies.items()}
+    assert unreachable_routes(docs, GROUP, routes, PREFIX) == ()

@@ -71,3 +71,32 @@ def test_the_dev_gateway_serves_the_documented_admin_routes() -> None:
     served = {(route.method, route.resource) for route in admin_routes(handler)}
     assert served == set(operations(admin_openapi()))
     assert ("DELETE", "/policies/{kind}/{name}") in served
+
+
+def _check_package() -> Any:
+    import importlib.util
+
+    path = SERVERLESS_YML.parent / "scripts" / "check_package.py"
+    spec = importlib.util.spec_from_file_location("check_package", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_only_the_admin_function_reads_routes_and_route_files_are_packaged() -> None:
+    """AUTHZ_ROUTES comes from the routes param (empty: unset), on the admin function alone;
+    a route file under routes/ is bundled and checked like the code."""
+    config = _load(SERVERLESS_YML.read_text())
+    assert config["params"]["default"]["routes"] == ""
+    assert config["functions"]["admin"]["environment"]["AUTHZ_ROUTES"] == "${param:routes}"
+    assert "AUTHZ_ROUTES" not in config["provider"]["environment"]
+    for name in ("authorizer", "pretoken"):
+        assert "AUTHZ_ROUTES" not in config["functions"][name].get("environment", {})
+    check = _check_package()
+    patterns = check.package_patterns()
+    assert check.pattern_roots(patterns) == ["authz", "routes"]
+    assert check.packaged("routes/api.json", patterns)
+    assert not check.packaged("routes/__pycache__/x.pyc", patterns)
+    assert not check.packaged("examples/orders-api.yaml", patterns)

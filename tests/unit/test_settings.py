@@ -314,3 +314,19 @@ def test_serverless_sets_only_known_variables() -> None:
     set_there = set(re.findall(r"^\s+(AUTHZ_[A-Z_]+):", text, flags=re.MULTILINE))
     assert "AUTHZ_TRACING" in set_there
     assert set_there <= KNOWN_VARIABLES
+
+
+def test_routes_unset_by_default_and_kept_as_text() -> None:
+    """AUTHZ_ROUTES is parsed by the admin API (authz.handlers.admin.access), not here:
+    the route readers sit above the settings layer."""
+    assert Settings.from_env({}).routes is None
+    assert Settings.from_env({"AUTHZ_ROUTES": "  "}).routes is None
+    value = "GET /orders,\nDELETE /orders/{id}"
+    assert Settings.from_env({"AUTHZ_ROUTES": f" {value} "}).routes == value
+    assert Settings.from_env({"AUTHZ_ROUTES": "/var/task/routes/api.json"}).routes == (
+        "/var/task/routes/api.json"
+    )
+
+
+def test_routes_with_control_characters_fail_naming_the_variable() -> None:
+    assert error({"AUTHZ_ROUTES": "GET /a\x00"}).variable == "AUTHZ_ROUTES"

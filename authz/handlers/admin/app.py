@@ -9,8 +9,10 @@ validation, one ``Router`` per resource; its pydantic models
     GET    /policies/{kind}/{name}            one policy; ETag: "<version>"   routes_policies
     PUT    /policies/{kind}/{name}            create/replace (If-Match / If-None-Match: *)
     DELETE /policies/{kind}/{name}            delete (If-Match honoured)
+           ?dry_run=true on either: judge and report the impact, write nothing  (admin.preview)
     GET    /policies/{kind}/{name}/history    audit entries, newest first     routes_history
     POST   /simulate                          decision + explanation          routes_simulate
+    GET    /matrix?subjects=&principal=&explain=  the access matrix           routes_matrix
     GET    /openapi.json                      this API's OpenAPI 3.1 document routes_openapi
 
 Before any route runs, the caller must be in ``AUTHZ_ADMIN_GROUP`` according
@@ -29,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -43,6 +46,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 )
 
 from authz.errors import AuthzError
+from authz.handlers.admin.access import load_routes, task_root
 from authz.handlers.admin.context import AdminDeps, RequestScope
 from authz.handlers.admin.errors import ApiError, from_authz_error, from_validation_errors
 from authz.handlers.admin.freshness import Flusher, boto3_flusher
@@ -53,6 +57,7 @@ from authz.handlers.admin.http import (
     check_body_size,
 )
 from authz.handlers.admin.routes_history import history_router
+from authz.handlers.admin.routes_matrix import matrix_router
 from authz.handlers.admin.routes_openapi import (
     MethodTable,
     method_table,
@@ -96,7 +101,14 @@ class _Resolver(APIGatewayRestResolver):
 def _resolver() -> _Resolver:
     """A resolver with every route: it needs no collaborators, those come per request."""
     resolver = _Resolver(enable_validation=True, response_validation_error_http_code=500)
-    for router in (policies_router(), history_router(), simulate_router(), openapi_router()):
+    routers = (
+        policies_router(),
+        history_router(),
+        simulate_router(),
+        matrix_router(),
+        openapi_router(),
+    )
+    for router in routers:
         resolver.include_router(router)
     return resolver
 
@@ -203,6 +215,7 @@ def build_app(
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     sleep: Callable[[float], None] = time.sleep,
+    routes_base: Path | None = None,
 ) -> AdminApp:
     """The admin API with its collaborators; defaults are the production ones.
 
@@ -210,7 +223,9 @@ def build_app(
     first use when None); ``flusher(rest_api_id, stage)`` flushes API
     Gateway's authorizer cache after each write, ``sleep`` seconds after it
     (one epoch check interval, see ``admin.freshness``); ``clock`` is wall
-    time in seconds (for ``visible_by``).
+    time in seconds (for ``visible_by``). ``settings.routes`` (``AUTHZ_ROUTES``)
+    is read here, a relative path from ``routes_base`` (default: the Lambda task
+    root); an unreadable value raises ConfigError naming the variable.
     """
     deps = AdminDeps(
         settings=settings,
@@ -219,6 +234,7 @@ def build_app(
         clock=clock if clock is not None else time.time,
         verifier=verifier,
         sleep=sleep,
+        routes=load_routes(settings.routes, routes_base or task_root()),
     )
     return AdminApp(deps, max_body_bytes=max_body_bytes)
 

@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from authz.handlers.admin.freshness import Flusher
 from authz.handlers.admin.http import Caller
 from authz.handlers.admin.simulate import ApiIdentity
+from authz.matrix import Route, SampleApi
 from authz.service import TokenVerifier
 from authz.settings import Settings
 from authz.store.types import PolicyRepository
@@ -38,6 +39,8 @@ class AdminDeps:
     clock: Callable[[], float]
     verifier: TokenVerifier | None
     sleep: Callable[[float], None] = time.sleep
+    # The protected API's routes (AUTHZ_ROUTES, see admin.access); None when unset.
+    routes: tuple[Route, ...] | None = None
     verifier_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def token_verifier(self) -> TokenVerifier:
@@ -59,6 +62,11 @@ class RequestScope:
     caller: Caller
     api: ApiIdentity
     openapi: Callable[[], dict[str, Any]]
+
+    def sample_api(self) -> SampleApi:
+        """The API the access matrix is drawn for: the one this request came through."""
+        api = self.api
+        return SampleApi(self.deps.settings.region, api.account_id, api.api_id, api.stage)
 
     def as_context(self) -> dict[str, Any]:
         return {_KEY: self}

@@ -18,8 +18,11 @@ from authz.policy.document import VERSION
 
 __all__ = [
     "DESCRIPTION_MAX",
+    "CellOut",
+    "CellValue",
     "DecisionOut",
     "DeleteResult",
+    "DryRunOut",
     "ErrorBody",
     "ErrorDetail",
     "ErrorInfo",
@@ -27,7 +30,9 @@ __all__ = [
     "Freshness",
     "HistoryItem",
     "HistoryPage",
+    "ImpactOut",
     "MatchOut",
+    "MatrixOut",
     "PolicyOut",
     "PolicyPage",
     "PolicySummary",
@@ -38,12 +43,14 @@ __all__ = [
     "SimulateBody",
     "SimulateOut",
     "SimulatedPrincipal",
+    "StatementOut",
     "WriteOut",
 ]
 
 DESCRIPTION_MAX = 1024
 
 Kind = Literal["group", "scope", "default"]
+CellValue = Literal["allow", "deny", "explicit-deny", "conditional"]
 
 _EXAMPLE_DOCUMENT: dict[str, Any] = {
     "Version": VERSION,
@@ -180,6 +187,23 @@ class PolicyWarningOut(_Out):
     )
 
 
+class ImpactOut(_Out):
+    subject: str = Field(description="a row of the access matrix: default, group:NAME, scope:NAME")
+    route: str = Field(description="a route of AUTHZ_ROUTES, e.g. DELETE /orders/{id}")
+    before: CellValue
+    after: CellValue
+
+
+_IMPACT = (
+    "the access-matrix cells (subject x route of AUTHZ_ROUTES) whose value the write changes, "
+    "widenings first; a conditional cell whose matching statements changed is listed too"
+)
+_IMPACT_NOTICE = (
+    "why the impact list is empty without being computed (e.g. AUTHZ_ROUTES is not set); "
+    "null when it was computed"
+)
+
+
 class WriteOut(_Out):
     action: Literal["created", "updated"]
     version: int
@@ -191,6 +215,8 @@ class WriteOut(_Out):
         description="Allow resources whose API id, stage or method * also matches '/'; "
         "the write was applied anyway",
     )
+    impact: list[ImpactOut] = Field(default_factory=list, description=_IMPACT)
+    impact_notice: str | None = Field(default=None, description=_IMPACT_NOTICE)
 
 
 class DeleteResult(_Out):
@@ -199,6 +225,49 @@ class DeleteResult(_Out):
     version: int | None = Field(description="the version that was deleted")
     epoch: int
     freshness: Freshness
+    impact: list[ImpactOut] = Field(default_factory=list, description=_IMPACT)
+    impact_notice: str | None = Field(default=None, description=_IMPACT_NOTICE)
+
+
+class DryRunOut(_Out):
+    """What `PUT ...?dry_run=true` answers; nothing is written."""
+
+    valid: bool = Field(description="whether the document and token settings are valid")
+    problems: list[ErrorDetail] = Field(
+        default_factory=list, description="why the policy is not valid, each with its JSON path"
+    )
+    warnings: list[PolicyWarningOut] = Field(default_factory=list)
+    impact: list[ImpactOut] = Field(default_factory=list, description=_IMPACT)
+    impact_notice: str | None = Field(default=None, description=_IMPACT_NOTICE)
+
+
+# --- matrix -----------------------------------------------------------------
+
+
+class StatementOut(_Out):
+    policy: str = Field(description="the selector of the policy holding the statement")
+    statement: int = Field(description="index of the statement in its policy")
+    sid: str | None
+    effect: Literal["Allow", "Deny"]
+
+
+class CellOut(_Out):
+    value: CellValue
+    statements: list[StatementOut] = Field(
+        description="statements whose resources match some or all requests of the route"
+    )
+
+
+class MatrixOut(_Out):
+    routes: list[str] = Field(description="the routes of AUTHZ_ROUTES, spelled VERB /path")
+    subjects: list[str] = Field(
+        description="default, each group:NAME and scope:NAME (each with default), then the "
+        "combined principals asked for"
+    )
+    cells: dict[str, dict[str, CellValue | CellOut]] = Field(
+        description="subject -> route -> value; with ?explain=true each cell is an object "
+        "with its value and statements"
+    )
 
 
 # --- simulate ---------------------------------------------------------------

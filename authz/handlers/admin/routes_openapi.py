@@ -34,9 +34,10 @@ API_VERSION = "1"
 # OpenAPI descriptions are Markdown (CommonMark), so not the module's reST docstring.
 API_DESCRIPTION = (
     "Edit authz policies at run time: list, read, create or replace, delete, audit "
-    "history and simulate. Every write is validated, conditional on `If-Match` / "
-    "`If-None-Match`, recorded in the history, and answers when it becomes visible "
-    "(`freshness`)."
+    "history, simulate and the access matrix. Every write is validated, conditional on "
+    "`If-Match` / `If-None-Match`, recorded in the history, and answers when it becomes "
+    "visible (`freshness`) and which access-matrix cells it changed (`impact`); "
+    "`?dry_run=true` reports the same without writing."
 )
 
 _ERROR_REF = "#/components/schemas/ErrorBody"

@@ -9,77 +9,44 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from authz.errors import PolicyValidationError, TokenSettingsError
 from authz.handlers.admin.context import RequestScope, scope
-from authz.handlers.admin.errors import ApiError, from_authz_error
+from authz.handlers.admin.errors import ApiError
 from authz.handlers.admin.freshness import freshness_after_write
-from authz.handlers.admin.guard import guard_write, warnings_out
+from authz.handlers.admin.guard import warnings_out
 from authz.handlers.admin.http import etag, parse_preconditions
 from authz.handlers.admin.models import (
     DeleteResult,
+    DryRunOut,
     PolicyOut,
     PolicyPage,
     PutPolicyBody,
     WriteOut,
 )
 from authz.handlers.admin.ops import conditional_delete, conditional_put, policy_out, summary
-from authz.handlers.admin.routing import FORCE, KindParam, json_response, responses, selector_of
-from authz.lockout import routes_from_openapi
-from authz.policy.document import PolicyDocument
+from authz.handlers.admin.preview import (
+    dry_run_delete,
+    dry_run_put,
+    guard,
+    impact_of_write,
+    validated,
+)
+from authz.handlers.admin.routing import (
+    DRY_RUN,
+    FORCE,
+    WRITE_QUERY,
+    KindParam,
+    json_response,
+    only_known_query,
+    responses,
+    selector_of,
+)
 from authz.policy.selector import Selector
-from authz.token_settings import TokenSettings
-from authz.validation import Problems
 
 __all__ = ["policies_router"]
 
 
 def _location(selector: Selector) -> str:
     return f"/policies/{selector.kind}/{quote(selector.name, safe='')}"
-
-
-def _validated(
-    selector: Selector, body: PutPolicyBody
-) -> tuple[PolicyDocument, dict[str, Any] | None]:
-    """The document and token settings, with every problem of both reported at once."""
-    problems = Problems()
-    document: PolicyDocument | None = None
-    token: dict[str, Any] | None = None
-    try:
-        document = PolicyDocument.from_dict(body.document)
-    except PolicyValidationError as exc:
-        for detail in from_authz_error(exc).details:
-            problems.add(detail["path"], detail["message"])
-    if body.token is not None:
-        if selector.kind != "group":
-            problems.add("token", "token settings apply to group policies only")
-        else:
-            try:
-                token = TokenSettings.from_dict(body.token).to_dict() or None
-            except TokenSettingsError as exc:
-                for error in exc.errors:
-                    problems.add(error["path"], error["message"])
-    if problems or document is None:
-        details = problems.as_list()
-        document_problem = any(d["path"].startswith("document") for d in details)
-        code = "invalid_document" if document_problem else "invalid_token_settings"
-        raise ApiError(400, code, f"the policy is not valid ({len(details)} problems)", details)
-    return document, token
-
-
-def _guard(
-    request: RequestScope, selector: Selector, after: PolicyDocument | None, force: bool
-) -> bool:
-    settings = request.deps.settings
-    routes = routes_from_openapi(request.openapi(), settings.admin_group)
-    return guard_write(
-        request.deps.repository,
-        settings,
-        selector,
-        after,
-        routes=routes,
-        api=request.api,
-        force=force,
-    )
 
 
 def _written(request: RequestScope, epoch: int) -> Any:
@@ -117,8 +84,18 @@ def policies_router() -> APIGatewayRouter:
     @router.put(
         "/policies/<kind>/<name>",
         summary="Create or replace a policy",
+        description="With `?dry_run=true`, judge the policy and report its impact; write nothing.",
         responses={
-            **responses(200, WriteOut, "updated", 404, 409, 412, 413, 415),
+            **responses(
+                200,
+                WriteOut | DryRunOut,  # type: ignore[arg-type]  # a union is a schema too
+                "updated; with ?dry_run=true, the dry run's report",
+                404,
+                409,
+                412,
+                413,
+                415,
+            ),
             201: {"description": "created", "content": {"application/json": {"model": WriteOut}}},
         },
     )
@@ -129,11 +106,17 @@ def policies_router() -> APIGatewayRouter:
         if_match: Annotated[str | None, Header(alias="If-Match")] = None,
         if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
         force: Annotated[bool, Query(description=FORCE)] = False,
-    ) -> Response[WriteOut]:
+        dry_run: Annotated[bool, Query(description=DRY_RUN)] = False,
+    ) -> Response[WriteOut | DryRunOut]:
+        only_known_query(router.current_event, WRITE_QUERY)
         request = scope(router)
         selector = selector_of(kind, name)
         pre = parse_preconditions(if_match, if_none_match)
-        document, token = _validated(selector, body)
+        if dry_run:
+            return json_response(200, dry_run_put(request, selector, body, pre, force))
+        document, token = validated(selector, body)
+        forced = guard(request, selector, document, force)
+        effect = impact_of_write(request, selector, document)
         result = conditional_put(
             request.deps.repository,
             selector,
@@ -142,7 +125,7 @@ def policies_router() -> APIGatewayRouter:
             description=body.description,
             token=token,
             pre=pre,
-            forced=_guard(request, selector, document, force),
+            forced=forced,
         )
         record = result.record
         if record is None:  # the protocol promises a record after a put
@@ -155,6 +138,8 @@ def policies_router() -> APIGatewayRouter:
             policy=policy_out(record),
             freshness=_written(request, result.epoch),
             warnings=warnings_out(document),
+            impact=effect.changes,
+            impact_notice=effect.notice,
         )
         headers = {"ETag": etag(record.version)}
         if created:
@@ -164,23 +149,36 @@ def policies_router() -> APIGatewayRouter:
     @router.delete(
         "/policies/<kind>/<name>",
         summary="Delete a policy",
-        responses=responses(200, DeleteResult, "deleted", 404, 409, 412),
+        responses=responses(
+            200,
+            DeleteResult | DryRunOut,  # type: ignore[arg-type]  # a union is a schema too
+            "deleted; with ?dry_run=true, the dry run's report",
+            404,
+            409,
+            412,
+        ),
     )
     def delete_policy(
         kind: KindParam,
         name: str,
         if_match: Annotated[str | None, Header(alias="If-Match")] = None,
         force: Annotated[bool, Query(description=FORCE)] = False,
-    ) -> Response[DeleteResult]:
+        dry_run: Annotated[bool, Query(description=DRY_RUN)] = False,
+    ) -> Response[DeleteResult | DryRunOut]:
+        only_known_query(router.current_event, WRITE_QUERY)
         request = scope(router)
         selector = selector_of(kind, name)
         pre = parse_preconditions(if_match, None, allow_create_only=False)
+        if dry_run:
+            return json_response(200, dry_run_delete(request, selector, pre, force))
+        forced = guard(request, selector, None, force)
+        effect = impact_of_write(request, selector, None)
         result = conditional_delete(
             request.deps.repository,
             selector,
             actor=request.caller.identity,
             pre=pre,
-            forced=_guard(request, selector, None, force),
+            forced=forced,
         )
         out = DeleteResult(
             action="deleted",
@@ -188,6 +186,8 @@ def policies_router() -> APIGatewayRouter:
             version=result.version,
             epoch=result.epoch,
             freshness=_written(request, result.epoch),
+            impact=effect.changes,
+            impact_notice=effect.notice,
         )
         return json_response(200, out)
 

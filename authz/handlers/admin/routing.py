@@ -12,7 +12,17 @@ from authz.handlers.admin.http import decode_path_name
 from authz.handlers.admin.models import ErrorBody
 from authz.policy.selector import Selector
 
-__all__ = ["ERRORS", "FORCE", "KindParam", "json_response", "responses", "selector_of"]
+__all__ = [
+    "DRY_RUN",
+    "ERRORS",
+    "FORCE",
+    "WRITE_QUERY",
+    "KindParam",
+    "json_response",
+    "only_known_query",
+    "responses",
+    "selector_of",
+]
 
 KindParam = Literal["group", "scope", "default"]
 
@@ -20,6 +30,15 @@ FORCE = (
     "write even though a member of only the admin group would lose admin routes "
     "(recorded in the history)"
 )
+
+DRY_RUN = (
+    "judge the policy and report its impact without writing anything: the answer is "
+    "{valid, problems, warnings, impact}"
+)
+
+# The query parameters a write understands. Any other is refused: a misspelt
+# dry_run must not turn a dry run into a write.
+WRITE_QUERY = frozenset({"force", "dry_run"})
 
 ERRORS = {
     400: "invalid request: bad JSON, unknown fields, invalid document (with JSON paths)",
@@ -69,3 +88,17 @@ def selector_of(kind: str, raw_name: str) -> Selector:
             400, "invalid_selector", "the name is not valid percent-encoded UTF-8"
         ) from None
     return Selector.of(kind, name)
+
+
+def only_known_query(event: Any, known: frozenset[str]) -> None:
+    """400 naming every query parameter of ``event`` that is not in ``known``."""
+    given = set(event.query_string_parameters or {})
+    given |= set(event.multi_value_query_string_parameters or {})
+    unknown = sorted(given - known)
+    if unknown:
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"unknown query parameter {unknown[0]!r} (this route takes {', '.join(sorted(known))})",
+            [{"path": f"query.{name}", "message": "unknown query parameter"} for name in unknown],
+        )

@@ -48,7 +48,7 @@ def event(
     path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A REST proxy event for ``method path`` from the template in tests/events/."""
-    ev = copy.deepcopy(_TEMPLATE)
+    ev: dict[str, Any] = copy.deepcopy(_TEMPLATE)
     ev["httpMethod"] = method
     ev["path"] = path
     ev["resource"] = resource

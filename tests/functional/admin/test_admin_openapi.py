@@ -14,6 +14,7 @@ EXPECTED = {
     "/policies/{kind}/{name}": {"get", "put", "delete"},
     "/policies/{kind}/{name}/history": {"get"},
     "/simulate": {"post"},
+    "/matrix": {"get"},
     "/openapi.json": {"get"},
 }
 

@@ -161,3 +161,105 @@ def test_concurrent_edit_between_plan_and_apply_is_a_conflict(
     assert repository.get(READERS).updated_by == "someone-else"
     with pytest.raises(NotFoundError):
         repository.get(Selector("group", "gone"))
+
+
+ORDERS_API = REPO / "examples" / "orders-api.yaml"
+
+
+def _seeded(repository: DynamoRepository, tmp_path: Path) -> Path:
+    """The table holds policies/; a copy of it (with no serverless.yml beside) is returned."""
+    for selector, file in read_tree(POLICIES).policies.items():
+        repository.put(selector, file.document, actor="seed")
+    tree = tmp_path / "policies"
+    shutil.copytree(POLICIES, tree)
+    return tree
+
+
+def _impact_blocks(lines: list[str]) -> dict[str, list[list[str]]]:
+    """The impact lines under each planned policy, split into words."""
+    blocks: dict[str, list[list[str]]] = {}
+    current = ""
+    for line in lines:
+        if line[:2] in {"+ ", "~ ", "- ", "= "}:
+            current = line.split()[1]
+            blocks[current] = []
+        elif "→" in line:
+            blocks[current].append(line.split())
+    return blocks
+
+
+def _edit_readers(tree: Path, resources: list[str]) -> None:
+    readers = tree / "group" / "readers.json"
+    doc = json.loads(readers.read_text("utf-8"))
+    doc["Statement"][0]["Resource"] = resources
+    readers.write_text(json.dumps(doc), "utf-8")
+
+
+def test_plan_lists_the_matrix_cells_each_change_alters_widenings_first(
+    authz: Runner, repository: DynamoRepository, tmp_path: Path
+) -> None:
+    tree = _seeded(repository, tmp_path)
+    # Readers lose GET /orders and gain DELETE on one order: one narrowing, one widening.
+    _edit_readers(tree, ["execute-api:/*/GET/orders/*", "execute-api:/*/DELETE/orders/*"])
+    interns = tree / "group" / "interns.json"
+    interns.unlink()
+
+    plan = authz("policies", "sync", str(tree), "--prune", "--routes", str(ORDERS_API))
+    assert plan.code == 0, plan.output
+    lines = plan.stdout.splitlines()
+    assert f"Access-matrix impact over 10 routes from {ORDERS_API}:" in lines
+    blocks = _impact_blocks(lines)
+    assert blocks["group:readers"] == [
+        ["group:readers", "DELETE", "/orders/{id}", "deny", "→", "ALLOW"],
+        ["group:readers", "GET", "/orders", "allow", "→", "deny"],
+    ]
+    # Without the interns' Deny their row is default's: DELETE is only implicitly denied
+    # now, and who may do what under a user's {proxy+} changed with it.
+    assert blocks["group:interns"] == [
+        ["group:interns", "DELETE", "/orders/{id}", "explicit-deny", "→", "DENY"],
+        ["group:interns", "ANY", "/users/{userId}/{proxy+}", "conditional", "→", "conditional"],
+    ]
+    # A plan writes nothing, impact or not.
+    assert repository.get(READERS).version == 1
+    assert repository.get(INTERNS).version == 1
+
+
+def test_plan_uses_a_serverless_yml_beside_the_policies_and_hints_without_routes(
+    authz: Runner, repository: DynamoRepository, tmp_path: Path
+) -> None:
+    tree = _seeded(repository, tmp_path)
+    _edit_readers(tree, ["execute-api:/*/GET/orders", "execute-api:/*/*/orders/*"])
+
+    hinted = authz("policies", "sync", str(tree))
+    assert hinted.code == 0, hinted.output
+    assert "→" not in hinted.stdout
+    assert "To see what each change does to the access matrix: give --routes FILE" in (
+        hinted.stdout
+    )
+
+    (tmp_path / "serverless.yml").write_text(
+        "functions:\n  orders:\n    events:\n      - http: PUT orders/{id}\n"
+    )
+    beside = authz("policies", "sync", str(tree))
+    assert beside.code == 0, beside.output
+    assert [ln.split() for ln in beside.stdout.splitlines() if "→" in ln] == [
+        ["group:readers", "PUT", "/orders/{id}", "deny", "→", "ALLOW"]
+    ]
+    assert f"from {tmp_path / 'serverless.yml'}" in beside.stdout
+
+    repeated = authz("policies", "sync", str(tree), "--route", "GET /health")
+    assert repeated.code == 0, repeated.output
+    assert "access matrix: no cell changes" in repeated.stdout
+
+
+def test_an_unreadable_route_source_stops_sync_before_anything_is_written(
+    authz: Runner, repository: DynamoRepository, tmp_path: Path
+) -> None:
+    tree = _seeded(repository, tmp_path)
+    _edit_readers(tree, ["execute-api:/*/*/orders/*"])
+    bad = tmp_path / "api.json"
+    bad.write_text('{"paths": {"/a": }}')
+    result = authz("policies", "sync", str(tree), "--apply", "--routes", str(bad))
+    assert result.code == 2, result.output
+    assert result.stderr.startswith(f"error: {bad}:1:")
+    assert repository.get(READERS).version == 1

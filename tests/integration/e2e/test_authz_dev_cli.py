@@ -206,3 +206,23 @@ def test_cli_sync_apply_reaches_the_running_gateway_at_once(
         )
         assert restored.returncode == 0, restored.stderr
     assert requests.delete(url, headers=headers, timeout=10).status_code == 403
+
+
+def test_matrix_of_the_demo_api_needs_no_flag_after_sourcing_the_env_file(
+    dev: dict[str, Any], workdir: Path, tmp_path: Path
+) -> None:
+    """`authz dev` names its demo API's routes (AUTHZ_ROUTES): `authz matrix` just works."""
+    demo_api = ROOT / "examples" / "orders-api.yaml"
+    assert dev["routes"] == str(demo_api)
+    env_file = workdir / ".authz-dev.env"
+    assert f"export AUTHZ_ROUTES={demo_api}" in env_file.read_text().splitlines()
+    drawn = _sourced(env_file, tmp_path, str(AUTHZ), "matrix", "--json")
+    assert drawn.returncode == 0, drawn.stderr
+    grid = json.loads(drawn.stdout)
+    assert grid["routes"][:3] == ["GET /health", "GET /orders", "POST /orders"]
+    assert "group:readers" in grid["subjects"]
+    assert grid["cells"]["group:readers"]["GET /orders/{id}"] == "allow"
+    assert grid["cells"]["group:interns"]["DELETE /orders/{id}"] == "explicit-deny"
+    text = _sourced(env_file, tmp_path, str(AUTHZ), "matrix")
+    assert text.returncode == 0, text.stderr
+    assert "routes from AUTHZ_ROUTES" in text.stderr

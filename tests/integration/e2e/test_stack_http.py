@@ -12,13 +12,17 @@ from typing import Any
 import pytest
 import requests
 
+from authz.dev.describe import authz_command, describe, dev_env
 from authz.dev.dynamodb import DynamoDBLocal
-from authz.dev.stack import DevStack, start_stack
+from authz.dev.stack import DEMO_USERS, DevStack, start_stack
+from authz.matrix import build_matrix, parse_principal, routes_from_file, sample_path
 from authz.policy import PolicyDocument, evaluate
+from authz.store.repository import DynamoRepository
 
 pytestmark = pytest.mark.integration
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
+DEMO_API = POLICIES.parent / "examples" / "orders-api.yaml"
 EPOCH_CHECK = 0.5
 
 
@@ -108,6 +112,40 @@ def test_the_returned_policy_covers_every_route_not_only_the_first(stack: DevSta
     other = "arn:aws:execute-api:us-east-1:123456789012:authzdev/dev/GET/orders"
     assert evaluate(doc, other).allowed
     assert not evaluate(doc, arn.replace("GET", "DELETE")).allowed
+
+
+def test_the_demo_api_routes_reach_the_admin_api_the_cli_and_the_printed_lines(
+    stack: DevStack,
+) -> None:
+    assert stack.routes == DEMO_API
+    assert stack.settings.routes == str(DEMO_API)
+    assert dev_env(stack)["AUTHZ_ROUTES"] == str(DEMO_API)
+    lines = describe(stack).splitlines()
+    assert f"{authz_command()} matrix" in lines
+    assert f'curl -s -H "Authorization: Bearer $ADMIN_TOKEN" {stack.base_url}/matrix' in lines
+
+
+def test_settled_matrix_cells_of_the_demo_api_are_what_the_gateway_answers(
+    stack: DevStack,
+) -> None:
+    """Each demo user's row, drawn from the table, predicts the local gateway's 200 or 403."""
+    repository = DynamoRepository(stack.settings)
+    policies = {str(r.selector): r.document for r in repository.list(limit=100).items}
+    users = {u: ",".join(f"group:{g}" for g in groups) for u, groups in DEMO_USERS.items()}
+    routes = routes_from_file(DEMO_API)
+    grid = build_matrix(policies, routes, principals=[p for p in users.values() if p])
+    checked = 0
+    for user, principal in users.items():
+        subject = parse_principal(principal).name
+        for route in routes:
+            value = grid.value(subject, route)
+            if value == "conditional":
+                continue
+            status = call(stack, route.verb, sample_path(route.path), user).status_code
+            assert (status == 200) == (value == "allow"), (user, str(route), value, status)
+            assert status in {200, 403}
+            checked += 1
+    assert checked >= 4 * 7
 
 
 def test_an_admin_edit_changes_the_decision_within_the_staleness_bound(stack: DevStack) -> None:
