@@ -121,11 +121,11 @@ class Authorizer:
         # read (a concurrent epoch move), nor when they were served stale.
         if digest is not None and not stale and entry.generation == self._caches.generation:
             memo = MemoEntry(
-                principal=self._memo.slim(principal, shared, entry.variables),
-                selectors=shared.selectors,
-                effective=eff,
-                generation=entry.generation,
-                fresh_until=entry.expires,
+                self._memo.slim(principal, shared, entry.variables),
+                shared.selectors,
+                eff,
+                entry.generation,
+                entry.expires,  # fresh_until
             )
             self._memo.put(digest, api_key, memo)
         return self._outcome(
@@ -175,17 +175,19 @@ class Authorizer:
         policy_cache_hit: bool,
         stale: bool,
     ) -> Outcome:
+        # Positional, in Outcome's field order (each name matches its field):
+        # one is built per request, and a keyword call costs more.
         return Outcome(
-            principal=principal,
-            selectors=selectors,
-            document=eff.document,
-            policy=eff.policy,
-            decision=decision,
-            epoch=self._guard.epoch,
-            token_cache_hit=token_cache_hit,
-            policy_cache_hit=policy_cache_hit,
-            stale=stale,
-            policy_bytes=eff.size,
+            principal,
+            selectors,
+            eff.document,
+            eff.policy,
+            decision,
+            self._guard.epoch,
+            token_cache_hit,
+            policy_cache_hit,
+            stale,
+            eff.size,  # policy_bytes
         )
 
     def _documents(self, shared: SelectorSet, with_epoch: bool) -> tuple[Documents, bool, bool]:

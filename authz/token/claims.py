@@ -74,18 +74,20 @@ def check_claims(
     username = _username(payload, token_use)
     groups = _groups(payload)
     scopes = _scopes(payload)
+    # Positional (each argument is named as its field): a keyword call costs
+    # more, and one principal is built for every new token.
     return Principal(
-        sub=sub,
-        username=username,
-        client_id=client_id,
-        token_use=token_use,
-        groups=groups,
-        scopes=scopes,
-        issuer=issuer,
+        sub,
+        username,
+        client_id,
+        token_use,
+        groups,
+        scopes,
+        issuer,
         # Rounded down: the principal never claims to outlive its token.
-        expires_at=exp if type(exp) is int else math.floor(exp),
+        exp if type(exp) is int else math.floor(exp),
         # A read-only view, not a copy: the verifier hands over a payload it owns.
-        claims=MappingProxyType(payload if type(payload) is dict else dict(payload)),
+        MappingProxyType(payload if type(payload) is dict else dict(payload)),
     )
 
 
