@@ -7,7 +7,14 @@ patterns (``language``), the grid, the impact of a change, and renderers.
 
 from authz.matrix.analyzer import Analyzer
 from authz.matrix.cells import VALUES, Cell, StatementRef, Value
-from authz.matrix.grid import Matrix, Subject, build_matrix, parse_principal, subjects_for
+from authz.matrix.grid import (
+    Matrix,
+    Subject,
+    build_matrix,
+    parse_principal,
+    subjects_for,
+    with_principals,
+)
 from authz.matrix.impact import Change, impact
 from authz.matrix.render_html import render_html
 from authz.matrix.render_table import render_csv, render_markdown
@@ -56,4 +63,5 @@ __all__ = [
     "sample_arns",
     "sample_path",
     "subjects_for",
+    "with_principals",
 ]

@@ -22,7 +22,14 @@ from authz.matrix.samples import SampleApi
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
 
-__all__ = ["Matrix", "Subject", "build_matrix", "parse_principal", "subjects_for"]
+__all__ = [
+    "Matrix",
+    "Subject",
+    "build_matrix",
+    "parse_principal",
+    "subjects_for",
+    "with_principals",
+]
 
 _DEFAULT = "default"
 
@@ -49,9 +56,18 @@ def subjects_for(selectors: Iterable[str], principals: Iterable[str] = ()) -> li
     """The rows for policies stored under ``selectors`` plus combined ``principals``."""
     found = {str(Selector.parse(s)) for s in selectors} - {_DEFAULT}
     ordered = sorted(found, key=lambda s: (not s.startswith("group:"), s))
-    out = [Subject(_DEFAULT, (_DEFAULT,))]
-    out.extend(Subject(s, (_DEFAULT, s)) for s in ordered)
-    # The same principal written twice (or in another order) is one row.
+    rows = [Subject(_DEFAULT, (_DEFAULT,))]
+    rows.extend(Subject(s, (_DEFAULT, s)) for s in ordered)
+    return with_principals(rows, principals)
+
+
+def with_principals(rows: Iterable[Subject], principals: Iterable[str]) -> list[Subject]:
+    """``rows``, then a row per combined principal not already there.
+
+    The same principal written twice (or in another order) is one row.
+    Raises SelectorError for a malformed principal.
+    """
+    out = list(rows)
     seen = {frozenset(s.selectors) for s in out}
     for text in principals:
         subject = parse_principal(text)

@@ -27,7 +27,7 @@ from authz.handlers.admin.context import scope
 from authz.handlers.admin.errors import ApiError
 from authz.handlers.admin.models import MatrixOut
 from authz.handlers.admin.routing import json_response, responses
-from authz.matrix import Subject, build_matrix, parse_principal, subjects_for
+from authz.matrix import Subject, build_matrix, subjects_for, with_principals
 from authz.policy.selector import Selector
 
 __all__ = ["MAX_MATRIX_BYTES", "MAX_PRINCIPALS", "matrix_router"]
@@ -85,18 +85,6 @@ def _filtered(stored: list[Subject], values: Sequence[str]) -> list[Subject]:
     return [r for r in stored if r.name in keep]
 
 
-def _with_principals(rows: list[Subject], principals: Sequence[str]) -> list[Subject]:
-    """``rows``, then a row per principal; one equal to a row already there is that row."""
-    out = list(rows)
-    seen = {frozenset(r.selectors) for r in out}
-    for text in principals:
-        subject = parse_principal(text)
-        if frozenset(subject.selectors) not in seen:
-            seen.add(frozenset(subject.selectors))
-            out.append(subject)
-    return out
-
-
 def _check_size(out: MatrixOut) -> None:
     size = len(out.model_dump_json())
     if size > MAX_MATRIX_BYTES:
@@ -134,7 +122,7 @@ def matrix_router() -> APIGatewayRouter:
             raise ApiError(409, "routes_not_configured", _NOT_CONFIGURED)
         combined = _principals(principal or [])
         policies = stored_policies(request.deps.repository)
-        rows = _with_principals(_filtered(subjects_for(policies), subjects or []), combined)
+        rows = with_principals(_filtered(subjects_for(policies), subjects or []), combined)
         matrix = build_matrix(policies, routes, subjects=rows, api=request.sample_api())
         out = MatrixOut.model_validate(matrix.to_dict(explain=explain))
         _check_size(out)
