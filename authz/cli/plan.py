@@ -133,15 +133,21 @@ def compute_plan(
 def plan_impact(
     plan: Plan, records: Iterable[PolicyRecord], routes: Sequence[Route]
 ) -> dict[Selector, list[CellChange]]:
-    """For each write of ``plan``, the matrix cells it alone changes against the table.
+    """For each write of ``plan``, the matrix cells it changes, in the order of applying.
 
-    Each write is judged on its own (the table as read, with only that write
-    applied), so every changed policy answers for its own lines.
+    Each write is judged against the table with the writes before it applied,
+    so every changed policy answers for its own lines and together the lines
+    are every cell the whole plan changes: a widening that only two writes
+    make together (a Deny dropped from ``default`` and from a group) is shown
+    under the write that completes it.
     """
-    before = {str(r.selector): r.document for r in records}
-    return {
-        change.selector: impact(before, _applied(before, change), routes) for change in plan.writes
-    }
+    state = {str(r.selector): r.document for r in records}
+    out: dict[Selector, list[CellChange]] = {}
+    for change in plan.writes:
+        after = _applied(state, change)
+        out[change.selector] = impact(state, after, routes)
+        state = after
+    return out
 
 
 def _applied(before: Mapping[str, PolicyDocument], change: Change) -> dict[str, PolicyDocument]:

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LONG_ARN",
+    "MAX_APIS",
     "MAX_OWN_PATTERNS",
     "MAX_SPLITS",
     "CommonParts",
@@ -241,9 +242,9 @@ class CompiledPolicy:
         return self._deny.all_matches(method_arn), self._allow.all_matches(method_arn)
 
 
-# Distinct APIs and stages one document remembers its expansion for; beyond
-# that the least recently used is dropped (an expansion is only recomputed).
-_MAX_APIS = 64
+# Distinct APIs and stages one document remembers its expansion (and compiled
+# form) for; beyond that the least recently used is dropped (only recomputed).
+MAX_APIS = 64
 
 
 def _expanded(shorthand: list[Match], api: ApiStage | None) -> list[Match]:
@@ -275,7 +276,7 @@ class _PerApiPolicy(CompiledPolicy):
     def __init__(self, full: list[Match], shorthand: list[Match]) -> None:
         self._full = full
         self._shorthand = shorthand
-        self._by_api: BoundedMap[str, CompiledPolicy] = BoundedMap(_MAX_APIS)
+        self._by_api: BoundedMap[str, CompiledPolicy] = BoundedMap(MAX_APIS)
 
     def _at(self, method_arn: str) -> CompiledPolicy:
         key = api_stage_key(method_arn)

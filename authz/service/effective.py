@@ -17,6 +17,7 @@ from authz.policy import (
     substitute,
 )
 from authz.policy.document import VERSION
+from authz.policy.evaluate import MAX_APIS
 from authz.policy.variables import claim_key, usable_value
 
 __all__ = [
@@ -31,10 +32,6 @@ __all__ = [
 ]
 
 DENY_ALL_RESOURCE = "arn:aws:execute-api:*:*:*"
-
-# Distinct APIs and stages a stored document remembers its expansion for;
-# beyond that the least recently used is dropped (it is only recomputed).
-_MAX_APIS = 64
 
 
 def deny_all_policy() -> dict[str, Any]:
@@ -104,7 +101,7 @@ def _sources(docs: Iterable[PolicyDocument], api: ApiStage | None) -> list[Polic
 def _expanded(doc: PolicyDocument, api: ApiStage) -> PolicyDocument:
     if not doc.shorthand:
         return doc
-    done: BoundedMap[ApiStage, PolicyDocument] = doc.memo("expanded", lambda: BoundedMap(_MAX_APIS))
+    done: BoundedMap[ApiStage, PolicyDocument] = doc.memo("expanded", lambda: BoundedMap(MAX_APIS))
     found = done.get(api)
     if found is None:
         found = done[api] = expand(doc, api)

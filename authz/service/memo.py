@@ -19,7 +19,6 @@ hit carries no other claims.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -67,6 +66,8 @@ class TokenMemo:
         self._wall_clock = wall_clock
         # An expanded policy is for one API and stage, hence the key's second part.
         self._entries: BoundedMap[tuple[bytes, str], MemoEntry] = BoundedMap(max_entries)
+        # One object per distinct issuer and client id string, only sharing is lost on eviction.
+        self._strings: BoundedMap[str, str] = BoundedMap(max_entries)
 
     def get(self, digest: bytes, api_key: str, generation: int) -> MemoEntry | None:
         entry = self._entries.get((digest, api_key))
@@ -105,14 +106,17 @@ class TokenMemo:
         return Principal(
             principal.sub,
             principal.username,
-            # Interned: one object per distinct issuer and client id, whose
-            # lifetime the memo's own bound limits (an interned string no
-            # longer referenced is freed), at a fraction of a locked map's cost.
-            None if client_id is None else sys.intern(client_id),
+            None if client_id is None else self._share(client_id),
             principal.token_use,
             shared.groups,
             shared.scopes,
-            sys.intern(principal.issuer),
+            self._share(principal.issuer),
             principal.expires_at,
             MappingProxyType(kept) if kept else _NO_CLAIMS,
         )
+
+    def _share(self, text: str) -> str:
+        found = self._strings.get(text)
+        if found is None:
+            self._strings[text] = found = text
+        return found

@@ -249,6 +249,24 @@ def test_impact_names_each_writes_own_cells_against_the_table() -> None:
     assert not impacts[WRITERS][0].widening
 
 
+def test_impact_shows_a_widening_that_two_writes_make_only_together() -> None:
+    """Judged each alone, neither write changes the readers' DELETE cell; the plan does."""
+    records = [
+        _record(DEFAULT, _grants("DELETE /orders/*", effect="Deny")),
+        _record(READERS, _grants("DELETE /orders/*")),
+        _record(WRITERS, _grants("DELETE /orders/*", effect="Deny")),
+    ]
+    files = {
+        DEFAULT: _file(DEFAULT, _grants("GET /orders")),
+        READERS: _file(READERS, _grants("DELETE /orders/*")),
+        WRITERS: _file(WRITERS, _grants("DELETE /orders/*")),
+    }
+    impacts = plan_impact(compute_plan(files, records, prune=False), records, ROUTES)
+    every = [cell for changes in impacts.values() for cell in _cells(changes)]
+    assert ("group:readers", "DELETE /orders/{id}", "explicit-deny", "allow") in every
+    assert ("group:writers", "DELETE /orders/{id}", "explicit-deny", "allow") in every
+
+
 def test_impact_lists_widenings_before_narrowings_within_one_write() -> None:
     records = [_record(READERS, _grants("GET /orders"))]
     files = {READERS: _file(READERS, _grants("POST /orders"))}

@@ -160,8 +160,9 @@ def dry_run_put(
         problems = [ErrorDetail(path=d["path"], message=d["message"]) for d in details]
         return DryRunOut(valid=False, problems=problems, impact_notice=INVALID_NOTICE)
     view = _view(request, selector)
-    _check_preconditions(selector, view.current, pre)
+    # The real write runs the lock-out guard before the store checks the version.
     guard(request, selector, document, force)
+    _check_preconditions(selector, view.current, pre)
     found = _impact(request, view, selector, document)
     return DryRunOut(
         valid=True,
@@ -178,8 +179,8 @@ def dry_run_delete(
     view = _view(request, selector)
     if view.current is None and pre.versions is None:
         raise NotFoundError(f"{selector} does not exist")
-    _check_preconditions(selector, view.current, pre)
     guard(request, selector, None, force)
+    _check_preconditions(selector, view.current, pre)
     found = _impact(request, view, selector, None)
     return DryRunOut(valid=True, impact=found.changes, impact_notice=found.notice)
 
