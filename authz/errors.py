@@ -27,7 +27,8 @@ foreign exception type.
     │       ├── NotYetValidError    nbf / iat in the future
     │       ├── IssuerError         iss not accepted
     │       ├── AudienceError       client_id / aud not allowed
-    │       └── TokenUseError       token_use not the configured one
+    │       ├── TokenUseError       token_use not the configured one
+    │       └── RevokedTokenError   a live revocation refuses it (authz.revocations)
     ├── StoreAnswer                 the store answered "no" to this request (not a failure)
     │   ├── NotFoundError           no such policy -> 404
     │   └── ConflictError           expected version does not match -> 412
@@ -35,7 +36,9 @@ foreign exception type.
     └── StoreError                  DynamoDB failed -> 500 (never an Allow)
         ├── StoreCredentialsError   no AWS credentials or region: a set-up problem
         ├── StoreUnavailableError   could not reach/complete the request (throttled, down)
-        └── ItemTooLargeError       item would exceed DynamoDB's 400 KB -> 413
+        ├── ItemTooLargeError       item would exceed DynamoDB's 400 KB -> 413
+        └── RevocationsOverflowError  more live revocations than the authorizer holds: every
+                                    token they do not refuse fails closed -> 500
 
 A ``StoreAnswer`` is the store doing its job, like httpx's ``HTTPStatusError``
 beside its ``RequestError``: ``except StoreError`` means "retry or 500" and
@@ -68,6 +71,8 @@ __all__ = [
     "NotYetValidError",
     "PolicyTooLargeError",
     "PolicyValidationError",
+    "RevocationsOverflowError",
+    "RevokedTokenError",
     "SelectorError",
     "SignatureError",
     "StoreAnswer",
@@ -210,6 +215,10 @@ class TokenUseError(ClaimError):
     """``token_use`` is not the configured one."""
 
 
+class RevokedTokenError(ClaimError):
+    """A live revocation (``authz.revocations``) refuses the token; ``actual`` is its id."""
+
+
 class StoreError(AuthzError):
     """DynamoDB could not answer. Never turned into an Allow."""
 
@@ -245,3 +254,11 @@ class AlreadyExistsError(ConflictError):
 
 class ItemTooLargeError(StoreError):
     """The item would exceed DynamoDB's 400 KB item limit."""
+
+
+class RevocationsOverflowError(StoreError):
+    """The table holds more live revocations than ``AUTHZ_REVOCATIONS_MAX_ENTRIES``.
+
+    The authorizer cannot tell whether a token is revoked, so it refuses to
+    decide (500) rather than let a revoked one through.
+    """

@@ -216,6 +216,17 @@ class Settings:
     # a bundled route file. Kept as text: the route readers (authz.matrix) sit above this layer,
     # and only the admin Lambda parses it, at its own start (authz.handlers.admin.access).
     routes: str | None = setting("AUTHZ_ROUTES", _routes, None)
+    # The longest lifetime of an access or ID token of the pool (Cognito allows at most a day):
+    # how long a revocation must be kept to outlive every token it can refuse.
+    max_token_lifetime_seconds: int = setting(
+        "AUTHZ_MAX_TOKEN_LIFETIME_SECONDS", int_in(300, 86_400), 86_400
+    )
+    # The most live revocations an authorizer holds; beyond it, it refuses to decide (fails closed).
+    revocations_max_entries: int = setting(
+        "AUTHZ_REVOCATIONS_MAX_ENTRIES", int_in(1, 1_000_000), 100_000
+    )
+    # The pre token trigger fails the sign-in of a user under an active `until` revocation.
+    pretoken_block_revoked: bool = setting("AUTHZ_PRETOKEN_BLOCK_REVOKED", boolean, False)
     # X-Ray tracing of the Lambda handlers; off unless asked for: the X-Ray SDK slows cold starts.
     tracing: bool = setting("AUTHZ_TRACING", boolean, False)
 
@@ -227,6 +238,7 @@ class Settings:
             epoch_check_seconds=float(self.epoch_check_seconds),
             stale_if_error_seconds=float(self.stale_if_error_seconds),
             policy_max_bytes=self.policy_max_bytes,
+            revocations_max_entries=self.revocations_max_entries,
         )
 
     @property
@@ -323,3 +335,4 @@ class CacheConfig:
     epoch_check_seconds: float = float(_DEFAULTS.epoch_check_seconds)
     stale_if_error_seconds: float = float(_DEFAULTS.stale_if_error_seconds)
     policy_max_bytes: int = _DEFAULTS.policy_max_bytes
+    revocations_max_entries: int = _DEFAULTS.revocations_max_entries

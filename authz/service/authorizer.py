@@ -18,6 +18,11 @@ serving (fresh ones normally, expired ones within the stale window) and the
 next request reads it again: while DynamoDB is down no admin write can land
 either, so nothing newer exists to be missed.
 
+Revocations (``revocations.py``): every new token is checked against the
+live revocations the container holds, after its documents were read (on a
+cold start that read is the epoch snapshot, and the set must not be older
+than it). The set is reloaded only when the epoch moved.
+
 DynamoDB failure on a miss: an entry expired less than
 ``stale_if_error_seconds`` ago is served (``Outcome.stale``) and the store
 is tried again on the next request; otherwise the ``StoreError`` propagates
@@ -39,8 +44,14 @@ from authz.policy import Decision, Selector, api_stage_key
 from authz.service.caches import Documents, Effective, PolicyCaches, SelectorSet
 from authz.service.memo import MemoEntry, TokenMemo, token_digest
 from authz.service.outcome import Outcome
+from authz.service.revocations import RevocationHolder
 from authz.settings import CacheConfig
-from authz.store.types import PolicyRecord, PolicyRepository, SnapshotRepository
+from authz.store.types import (
+    PolicyRecord,
+    PolicyRepository,
+    RevocationSource,
+    SnapshotRepository,
+)
 from authz.token.principal import Principal
 
 __all__ = ["Authorizer", "TokenVerifier"]
@@ -78,6 +89,12 @@ class Authorizer:
         self._snapshots = repository if isinstance(repository, SnapshotRepository) else None
         self._caches = PolicyCaches(self.config, clock)
         self._memo = TokenMemo(self.config.max_entries, clock=clock, wall_clock=wall_clock)
+        self.revocations = RevocationHolder(
+            repository if isinstance(repository, RevocationSource) else None,
+            max_entries=self.config.revocations_max_entries,
+            stale_if_error_seconds=self.config.stale_if_error_seconds,
+            clock=clock,
+        )
         self._lock = threading.Lock()
         # The guard calls clear() (below) when it reads a moved epoch.
         self._guard = EpochGuard(
@@ -90,17 +107,19 @@ class Authorizer:
         return self._guard.epoch
 
     def clear(self) -> None:
-        """Drop every cached policy and verified token."""
+        """Drop every cached policy and verified token; reload the revocations before next use."""
         # Locked because the local gateway calls from several threads (Lambda never does).
         with self._lock:
             self._caches.clear()
             self._memo.clear()
+            self.revocations.clear()
 
     def authorize(self, token: str, method_arn: str) -> Outcome:
         """Decide ``method_arn`` for the bearer of ``token``.
 
-        Raises TokenError (not authenticated), StoreError (no policy could be
-        read or served stale), PolicyTooLargeError (naming the selectors).
+        Raises TokenError (not authenticated; RevokedTokenError for a revoked
+        token), StoreError (no policy or revocation set could be read or served
+        stale; RevocationsOverflowError), PolicyTooLargeError (naming the selectors).
         """
         with_epoch = self._check_epoch()
         digest = token_digest(token)
@@ -113,6 +132,8 @@ class Authorizer:
         principal = self.verifier.verify(token)
         shared = self._caches.selector_set(principal.groups, principal.scopes)
         entry, docs_hit, stale = self._documents(shared, with_epoch)
+        if not self.revocations.check(principal.claims):
+            stale = True
         # Most policies read no variables; then the claims need not be copied.
         variables = principal.variables() if entry.variables else _NO_VARIABLES
         eff = self._caches.effective_for(shared, entry, variables, api_key)

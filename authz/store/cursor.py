@@ -16,9 +16,18 @@ from typing import Any
 from authz.errors import CursorError, SelectorError
 from authz.json_depth import too_deep
 from authz.policy.selector import Selector
+from authz.revocations import Target
 from authz.store.types import MAX_REVISION
 
-__all__ = ["MAX_CURSOR_CHARS", "decode", "encode", "history_after", "list_after"]
+__all__ = [
+    "MAX_CURSOR_CHARS",
+    "decode",
+    "encode",
+    "history_after",
+    "list_after",
+    "revocation_history_after",
+    "revocations_after",
+]
 
 MAX_CURSOR_CHARS = 4096
 
@@ -69,3 +78,25 @@ def history_after(cursor: str, selector: Selector) -> int:
     if data["selector"] != str(selector) or not 0 < revision <= MAX_REVISION:
         raise CursorError(f"invalid cursor: it does not page the history of {selector}")
     return revision
+
+
+def revocations_after(cursor: str) -> Target:
+    """The revocation a listing of revocations resumes after."""
+    data = decode(cursor, required={"revocation": str})
+    try:
+        return Target.parse(data["revocation"])
+    except ValueError:
+        raise CursorError("invalid cursor: not one this API issued") from None
+
+
+def revocation_history_after(cursor: str) -> str:
+    """The history position (``<at_us>#<id>``) a revocation history cursor resumes after."""
+    position: str = decode(cursor, required={"revocation_event": str})["revocation_event"]
+    head, sep, tail = position.partition("#")
+    if not sep or not head.isdigit() or len(head) != 16:
+        raise CursorError("invalid cursor: not one this API issued")
+    try:
+        Target.parse(tail)
+    except ValueError:
+        raise CursorError("invalid cursor: not one this API issued") from None
+    return position

@@ -1,5 +1,8 @@
 """``PolicyRepository`` in memory: ``authz simulate --policies``, fuzzing and tests.
 
+It is a ``RevocationRepository`` too, with the same history positions and
+expiry filter as the table (``authz.store.revocations``).
+
 It follows ``DynamoRepository``'s contract at every edge the service and the
 handlers reach: versions that keep counting across delete and re-create,
 history newest first, one epoch bump per write, ``CursorError`` for cursors
@@ -25,12 +28,14 @@ from typing import Any, Literal
 from authz.errors import AlreadyExistsError, ConflictError, ItemTooLargeError, NotFoundError
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
+from authz.revocations import Revocation, RevocationEvent, RevocationSet, Target
 from authz.store import cursor as cursors
 from authz.store.types import (
     ITEM_LIMIT_BYTES,
     HistoryEntry,
     Page,
     PolicyRecord,
+    RevocationWrite,
     WriteResult,
     check_kind,
     check_limit,
@@ -73,6 +78,9 @@ class MemoryRepository:
         self.versions: dict[Selector, int] = {}
         self.histories: dict[Selector, list[HistoryEntry]] = {}
         self._epoch = 0
+        self.revocations: dict[Target, Revocation] = {}
+        # (position, event), oldest first; the position is the table's history sort key.
+        self.revocation_events: list[tuple[str, RevocationEvent]] = []
         for selector, document in (seed or {}).items():
             parsed = selector if isinstance(selector, Selector) else Selector.parse(selector)
             self.put(parsed, document, actor="seed")
@@ -91,6 +99,8 @@ class MemoryRepository:
         self.records, self.versions = dict(records), dict(versions)
         self.histories = {s: list(h) for s, h in histories.items()}
         self._epoch = self._seeded_epoch
+        self.revocations = {}
+        self.revocation_events = []
 
     def snapshot(self) -> Snapshot:
         """The epoch and every record's (selector, version, document JSON), to compare states."""
@@ -198,6 +208,74 @@ class MemoryRepository:
         self._log(current, "delete", actor, current.document.to_dict(), self._clock())
         return WriteResult(record=None, action="delete", epoch=self._epoch)
 
+    # -- revocations ------------------------------------------------------------
+
+    def _live(self) -> tuple[Revocation, ...]:
+        now = self._clock().timestamp()
+        return tuple(
+            sorted((r for r in self.revocations.values() if r.live(now)), key=lambda r: r.target)
+        )
+
+    def live_revocations(self, *, max_entries: int) -> RevocationSet:
+        live = self._live()
+        return RevocationSet.of(live[:max_entries], complete=len(live) <= max_entries)
+
+    def revoke(self, revocation: Revocation) -> RevocationWrite:
+        self.revocations[revocation.target] = revocation
+        self._log_revocation(
+            RevocationEvent(
+                target=revocation.target,
+                action="revoke",
+                at=revocation.revoked_at,
+                by=revocation.revoked_by,
+                reason=revocation.reason,
+                until=revocation.until,
+            )
+        )
+        return RevocationWrite(revocation=revocation, epoch=self._epoch)
+
+    def get_revocation(self, target: Target) -> Revocation:
+        found = self.revocations.get(target)
+        if found is None or not found.live(self._clock().timestamp()):
+            raise NotFoundError(f"no live revocation {target}")
+        return found
+
+    def delete_revocation(self, target: Target, *, actor: str) -> RevocationWrite:
+        found = self.get_revocation(target)
+        del self.revocations[target]
+        self._log_revocation(
+            RevocationEvent(
+                target=target, action="delete", at=self._clock(), by=actor, reason=found.reason
+            )
+        )
+        return RevocationWrite(revocation=found, epoch=self._epoch)
+
+    def list_revocations(self, *, limit: int = 50, cursor: str | None = None) -> Page[Revocation]:
+        check_limit(limit)
+        found = self._live()
+        if cursor is not None:
+            after = cursors.revocations_after(cursor)
+            found = tuple(r for r in found if r.target > after)
+        page, more = found[:limit], len(found) > limit
+        next_cursor = cursors.encode({"revocation": page[-1].target.id}) if more else None
+        return Page(items=tuple(page), cursor=next_cursor)
+
+    def revocation_history(
+        self, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[RevocationEvent]:
+        check_limit(limit)
+        events = sorted(self.revocation_events, key=lambda e: e[0], reverse=True)
+        if cursor is not None:
+            after = cursors.revocation_history_after(cursor)
+            events = [e for e in events if e[0] < after]
+        page, more = events[:limit], len(events) > limit
+        next_cursor = cursors.encode({"revocation_event": page[-1][0]}) if more else None
+        return Page(items=tuple(e for _, e in page), cursor=next_cursor)
+
+    def _log_revocation(self, event: RevocationEvent) -> None:
+        self._epoch += 1
+        self.revocation_events.append((revocation_position(event), event))
+
     def _log(
         self,
         record: PolicyRecord,
@@ -235,3 +313,10 @@ def _check_size(
     size = len(item.encode("utf-8"))
     if size > ITEM_LIMIT_BYTES:
         raise ItemTooLargeError(f"the policy item for {selector} would be {size} bytes")
+
+
+def revocation_position(event: RevocationEvent) -> str:
+    """The history sort key of ``event``: microseconds since the epoch, then the target,
+    so that newest first is descending order (``authz.store.cursor``)."""
+    micros = int(event.at.timestamp() * 1_000_000)
+    return f"{micros:016d}#{event.target.id}"

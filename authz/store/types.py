@@ -15,6 +15,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_check
 from authz.errors import SelectorError
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import KINDS, Selector
+from authz.revocations import Revocation, RevocationEvent, RevocationSet, Target
 
 __all__ = [
     "ITEM_LIMIT_BYTES",
@@ -25,6 +26,9 @@ __all__ = [
     "Page",
     "PolicyRecord",
     "PolicyRepository",
+    "RevocationRepository",
+    "RevocationSource",
+    "RevocationWrite",
     "SnapshotRead",
     "SnapshotRepository",
     "WriteResult",
@@ -218,3 +222,54 @@ class SnapshotRepository(Protocol):
     """
 
     def get_many_with_epoch(self, selectors: Sequence[Selector]) -> SnapshotRead: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationWrite:
+    """What a revocation write did: the revocation written (or deleted) and the epoch after it."""
+
+    revocation: Revocation
+    epoch: int
+
+
+@runtime_checkable
+class RevocationSource(Protocol):
+    """What the authorizer needs: every live revocation in one strongly consistent read.
+
+    Called only after the epoch was read (or observed), so the set it returns
+    is at least as new as that epoch.
+    """
+
+    def live_revocations(self, *, max_entries: int) -> RevocationSet:
+        """The revocations not yet expired (by the repository's clock). Past
+        ``max_entries`` it stops reading and returns ``complete=False``."""
+        ...
+
+
+class RevocationRepository(RevocationSource, Protocol):
+    """Revocations in the policy table: each write also writes a history entry and bumps
+    the policy epoch, in one transaction. Expired revocations are never returned,
+    whether or not DynamoDB's TTL has removed them yet."""
+
+    def revoke(self, revocation: Revocation) -> RevocationWrite:
+        """Write ``revocation``, replacing any live one of the same target."""
+        ...
+
+    def get_revocation(self, target: Target) -> Revocation:
+        """Raises NotFoundError when there is no live revocation of ``target``."""
+        ...
+
+    def delete_revocation(self, target: Target, *, actor: str) -> RevocationWrite:
+        """Lift a live revocation; NotFoundError when there is none. The result
+        carries the revocation deleted."""
+        ...
+
+    def list_revocations(self, *, limit: int = 50, cursor: str | None = None) -> Page[Revocation]:
+        """Live revocations, ordered by kind and value."""
+        ...
+
+    def revocation_history(
+        self, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[RevocationEvent]:
+        """Every revoke and delete, newest first."""
+        ...
