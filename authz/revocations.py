@@ -69,7 +69,7 @@ class Target:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown revocation kind {self.kind!r}: expected {', '.join(KINDS)}")
-        if not isinstance(self.value, str) or not _VALUE.match(self.value):
+        if not isinstance(self.value, str) or not _VALUE.fullmatch(self.value):
             raise ValueError(
                 f"invalid {self.kind} {self.value!r}: 1 to 256 characters of letters, digits "
                 "and . _ : @ + = ~ -"
@@ -134,6 +134,8 @@ class Revocation:
         if len(reason) > MAX_REASON_LENGTH:
             raise ValueError(f"reason is longer than {MAX_REASON_LENGTH} characters")
         if until is not None:
+            if target.kind != "sub":
+                raise ValueError("until applies to a sub revocation only")
             if until <= revoked_at:
                 raise ValueError(f"until must lie in the future, got {_iso(until)}")
             if until - revoked_at > MAX_UNTIL:
@@ -224,13 +226,20 @@ class RevocationSet:
 
     @classmethod
     def of(cls, revocations: Iterable[Revocation], *, complete: bool = True) -> RevocationSet:
+        return cls.from_cutoffs(((r.target, r.cutoff) for r in revocations), complete=complete)
+
+    @classmethod
+    def from_cutoffs(
+        cls, rows: Iterable[tuple[Target, int]], *, complete: bool = True
+    ) -> RevocationSet:
+        """The set of (target, cutoff) rows, as the store reads them (the cutoff matters
+        for a ``sub`` only; the latest of two for one ``sub`` wins)."""
         subs: dict[str, int] = {}
         origins: set[str] = set()
         jtis: set[str] = set()
-        for revocation in revocations:
-            target = revocation.target
+        for target, cutoff in rows:
             if target.kind == "sub":
-                subs[target.value] = max(subs.get(target.value, 0), revocation.cutoff)
+                subs[target.value] = max(subs.get(target.value, 0), cutoff)
             elif target.kind == "origin_jti":
                 origins.add(target.value)
             else:

@@ -216,10 +216,11 @@ class Settings:
     # a bundled route file. Kept as text: the route readers (authz.matrix) sit above this layer,
     # and only the admin Lambda parses it, at its own start (authz.handlers.admin.access).
     routes: str | None = setting("AUTHZ_ROUTES", _routes, None)
-    # The longest lifetime of an access or ID token of the pool (Cognito allows at most a day):
-    # how long a revocation must be kept to outlive every token it can refuse.
+    # How long a revocation is kept after its cutoff: at least the pool's longest access or ID
+    # token lifetime (a day at most), or its refresh token lifetime (up to 3650 days) to keep
+    # the sessions it names refused for their whole life.
     max_token_lifetime_seconds: int = setting(
-        "AUTHZ_MAX_TOKEN_LIFETIME_SECONDS", int_in(300, 86_400), 86_400
+        "AUTHZ_MAX_TOKEN_LIFETIME_SECONDS", int_in(300, 3650 * 86_400), 86_400
     )
     # The most live revocations an authorizer holds; beyond it, it refuses to decide (fails closed).
     revocations_max_entries: int = setting(

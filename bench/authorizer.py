@@ -23,6 +23,15 @@
   by ``subprocess`` (vfork) replaces its parent's, so ``ru_maxrss`` reported
   this benchmark's own RSS (~74 MiB) whenever that was the larger.
 
+- (e) (a) against a table holding 10,000 live revocations (half of users,
+  a quarter each of sessions and tokens, none naming a bench token), which
+  the authorizer holds (checked). Target <= 1.0. (f) (d) against that table:
+  the peak RSS with 10,000 principals and 10,000 revocations held.
+  Target <= 120 MiB. Reported beside them, without a target: the new-token
+  path with the revocations held, and the best time of
+  ``DynamoRepository.live_revocations`` reading the 10,000 from DynamoDB
+  Local (the read a warm authorizer makes after an epoch move).
+
 Cold-start children run with ``PYTHONDONTWRITEBYTECODE=1``, as the Lambda
 package ships no ``.pyc`` (serverless.yml) and its file system is read
 only: authz is compiled at every cold start there, so it is here too,
@@ -64,6 +73,7 @@ ROUNDS = 25
 NEW_TOKENS = 2000
 COLD_RUNS = 5
 PRINCIPALS = 10_000
+REVOCATIONS = 10_000
 
 
 SHIPPED_GROUPS = ["readers", "writers", "interns"]
@@ -286,6 +296,8 @@ def _memory(
     env: dict[str, str],
     key: KeyPair,
     claims_of: Callable[[random.Random, int], dict[str, Any]] = _bench_claims,
+    *,
+    code: str = _MEMORY,
 ) -> dict[str, int]:
     """(d): the peak RSS of a process after PRINCIPALS distinct principals."""
     rng = random.Random(7)  # noqa: S311  # reproducible group choices, not secrets
@@ -294,11 +306,114 @@ def _memory(
             f.write(mint(claims_of(rng, i), key) + "\n")
         path = f.name
     try:
-        _, err = _run_python(_MEMORY, env, path)
+        _, err = _run_python(code, env, path)
     finally:
         os.unlink(path)
     result: dict[str, int] = json.loads(err.strip().splitlines()[-1])
     return result
+
+
+_MEMORY_HELD = (
+    _MEMORY
+    + """
+from authz.handlers.authorizer import container
+held = container.get().authorizer.revocations.revocations
+result = {"count": count, "first_kib": before, "peak_kib": after, "held": len(held)}
+print(json.dumps(result), file=sys.stderr)
+"""
+)
+
+
+def _revocation_items(count: int) -> list[dict[str, Any]]:
+    """``count`` live revocations as table items: half of users, a quarter each of
+    sessions and tokens, none naming a token this benchmark mints."""
+    from datetime import UTC, datetime
+
+    from authz.revocations import KINDS, Revocation, Target
+    from authz.store import codec
+    from authz.store.models import RevocationItem
+
+    rng = random.Random(16)  # noqa: S311  # reproducible ids, not secrets
+    now = datetime.now(UTC)
+    kinds = ("sub", *KINDS)  # sub, sub, origin_jti, jti
+    items = []
+    for i in range(count):
+        target = Target(kinds[i % len(kinds)], str(uuid.UUID(int=rng.getrandbits(128))))
+        revocation = Revocation.new(
+            target, reason="bench", revoked_by="bench", revoked_at=now, max_token_lifetime=86_400
+        )
+        items.append(codec.revocation_item(RevocationItem, revocation).serialize())
+    return items
+
+
+def _seed_revocations(endpoint: str, table: str, count: int) -> None:
+    """Batch-write the revocations: the repository's one transaction per revocation
+    would make seeding the longest part of the benchmark, and it is not measured."""
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    items = _revocation_items(count)
+    for start in range(0, len(items), 25):
+        pending: Any = {table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+
+
+def _held_revocations(env: dict[str, str], key: KeyPair) -> int:
+    """How many revocations an authorizer built like (a)'s holds after its first decision."""
+    from authz.handlers.authorizer import build
+    from authz.handlers.observability import Telemetry
+    from authz.settings import Settings
+
+    with open(os.devnull, "w") as devnull:
+        app = build(Settings.from_env(env), telemetry=Telemetry(stream=devnull, environ={}))
+        app(_event(mint(access_claims(sub="bench-user", groups=["readers"], ttl=86_400), key)))
+        return len(app.authorizer.revocations.revocations)
+
+
+def _load_revocations(repo: Any, expected: int) -> float:
+    """Best wall milliseconds of the authorizer's read of every live revocation."""
+    best = float("inf")
+    for _ in range(COLD_RUNS):
+        started = time.perf_counter()
+        held = repo.live_revocations(max_entries=100_000)
+        best = min(best, (time.perf_counter() - started) * 1000)
+        if len(held) != expected or not held.complete:
+            raise RuntimeError(f"loaded {len(held)} revocations, expected {expected}")
+    return best
+
+
+def _revoked_rows(
+    env: dict[str, str], key: KeyPair, repo: Any
+) -> list[tuple[str, float, str, str]]:
+    """(e), (f) and the load time, against a table holding REVOCATIONS live revocations."""
+    held = _held_revocations(env, key)
+    if held != REVOCATIONS:
+        raise RuntimeError(f"the authorizer holds {held} revocations, expected {REVOCATIONS}")
+    best = _hot_paths(env, key)
+    memory = _memory(env, key, code=_MEMORY_HELD)
+    if memory["held"] != REVOCATIONS:
+        raise RuntimeError(f"the memory child held {memory['held']} revocations")
+    load = _load_revocations(repo, REVOCATIONS)
+    n, r = f"{PRINCIPALS:,}", f"{REVOCATIONS:,}"
+    return [
+        (f"handler, repeated token, {r} revocations held", best["repeated"], "us", ""),
+        (
+            f"(e) repeated token / RSA verify, {r} revocations held",
+            best["repeated"] / best["raw"],
+            "x",
+            "<= 1.0",
+        ),
+        (f"handler, new token, {r} revocations held", best["new"], "us", ""),
+        (f"new token / RSA verify, {r} revocations held", best["new"] / best["raw"], "x", ""),
+        (
+            f"(f) peak RSS, {n} principals, {r} revocations",
+            memory["peak_kib"] / 1024,
+            "MiB",
+            "<= 120",
+        ),
+        (f"load {r} live revocations from DynamoDB Local (live_revocations)", load, "ms", ""),
+    ]
 
 
 def run() -> list[dict[str, Any]]:
@@ -314,6 +429,7 @@ def run() -> list[dict[str, Any]]:
             "static": _policies(per_user=False),
             "per-user": _policies(per_user=True),
             "shipped": _shipped_policies(),
+            "revoked": _policies(per_user=False),
         }
         for variant, policies in variants.items():
             table = f"authz-bench-{variant}-{uuid.uuid4().hex[:8]}"
@@ -324,12 +440,15 @@ def run() -> list[dict[str, Any]]:
             for selector, document in policies.items():
                 repo.put(Selector.parse(selector), PolicyDocument.from_dict(document), actor="b")
             tables[variant] = (env, repo)
+        _seed_revocations(ddb.endpoint, tables["revoked"][0]["AUTHZ_TABLE"], REVOCATIONS)
         env = tables["static"][0]
         best = _hot_paths(env, key)
         cold, baseline = _cold_start(env, key)
         memory = _memory(env, key)
         memory_sub = _memory(tables["per-user"][0], key)
         memory_shipped = _memory(tables["shipped"][0], key, _shipped_claims)
+        revoked_env, revoked_repo = tables["revoked"]
+        revoked = _revoked_rows(revoked_env, key, revoked_repo)
         for _, repo in tables.values():
             repo.delete_table()
 
@@ -363,6 +482,7 @@ def run() -> list[dict[str, Any]]:
             memory_sub["peak_kib"] / 1024,
             "MiB",
         ),
+        *(row(*r) for r in revoked),
     ]
 
 

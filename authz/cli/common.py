@@ -19,7 +19,7 @@ from authz.settings import Settings
 
 if TYPE_CHECKING:
     from authz.store.repository import DynamoRepository
-    from authz.store.types import PolicyRecord, PolicyRepository
+    from authz.store.types import PolicyRecord, PolicyRepository, RevocationRepository
 
 __all__ = [
     "Runtime",
@@ -121,6 +121,10 @@ class Runtime:
 
     @property
     def repository(self) -> PolicyRepository:
+        return self.dynamo
+
+    @property
+    def revocations(self) -> RevocationRepository:
         return self.dynamo
 
     def endpoint_description(self) -> str:

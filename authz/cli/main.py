@@ -20,6 +20,7 @@ from authz.cli.common import Runtime, error
 from authz.cli.dev import dev
 from authz.cli.matrix import matrix
 from authz.cli.policies import policies
+from authz.cli.revocations import revocations, revoke
 from authz.cli.simulate import simulate
 from authz.cli.table import table
 from authz.cli.token import token
@@ -49,6 +50,8 @@ cli.add_command(policies)
 cli.add_command(simulate)
 cli.add_command(matrix)
 cli.add_command(token)
+cli.add_command(revoke)
+cli.add_command(revocations)
 cli.add_command(dev)
 
 

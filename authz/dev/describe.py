@@ -71,6 +71,10 @@ def dev_env(stack: DevStack) -> dict[str, str]:
         "AUTHZ_DEV_TOKEN_URL": stack.oauth.url if stack.oauth is not None else "",
         "AUTHZ_DEV_M2M_CLIENT_ID": stack.machine_client[0],
         "AUTHZ_DEV_M2M_CLIENT_SECRET": stack.machine_client[1],
+        # The demo reader's sub, for the revocation example (README, `authz revoke`).
+        "AUTHZ_DEV_READER_SUB": stack.subs.get("reader", ""),
+        # `authz revoke --sub X --cognito` signs the user out of the local pool.
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": cognito.endpoint,
         # `authz matrix` in that shell then draws the demo API with no flag.
         **({"AUTHZ_ROUTES": str(stack.routes)} if stack.routes is not None else {}),
     }
@@ -129,6 +133,7 @@ def describe(stack: DevStack) -> str:
         "   # orders-service, orders/read"
     )
     lines += _examples(url)
+    lines += _revocation_examples(url, stack.subs.get("reader", ""))
     if stack.routes is not None:
         lines += _matrix_examples(url, stack.routes)
     return "\n".join(lines)
@@ -167,6 +172,26 @@ def _examples(url: str) -> list[str]:
     ]
 
 
+def _revocation_examples(url: str, reader_sub: str) -> list[str]:
+    """Revoke the reader: 401 at once (the stage is flushed), then a fresh sign-in works."""
+    body = json.dumps({"sub": reader_sub, "reason": "demo: signed out everywhere"})
+    reader = f'curl -i -H "Authorization: Bearer $READER_TOKEN" {url}/orders/42'
+    return [
+        "# admin: revoke the reader's tokens issued so far (answered after one epoch interval,",
+        f"# once the stage is flushed); `{authz_command()} revoke --sub $AUTHZ_DEV_READER_SUB` "
+        "does the same",
+        f"curl -i -X POST {_ADMIN_JSON} -d {shlex.quote(body)} \\",
+        f"  {url}/revocations",
+        "# ... so the reader's token now gets 401",
+        reader,
+        "# a fresh sign-in (a second later) works again: a plain revocation refuses only",
+        '# tokens issued before it (with "until" it refuses them up to that time)',
+        f"export READER_TOKEN=$({authz_command()} dev token reader)",
+        reader,
+        "",
+    ]
+
+
 def _matrix_examples(url: str, routes: Path) -> list[str]:
     """Who may call which route of the demo API: from the CLI and from the admin API."""
     return [
@@ -200,5 +225,8 @@ def as_json(stack: DevStack) -> dict[str, Any]:
         },
         "routes": str(stack.routes) if stack.routes is not None else None,
         "env": dev_env(stack),
-        "users": {u: {"groups": list(g), "token": stack.tokens[u]} for u, g in DEMO_USERS.items()},
+        "users": {
+            u: {"groups": list(g), "token": stack.tokens[u], "sub": stack.subs.get(u)}
+            for u, g in DEMO_USERS.items()
+        },
     }

@@ -80,6 +80,7 @@ class DevStack:
     oauth: LocalTokenEndpoint | None = None
     machine_client: tuple[str, str] = ("", "")  # (client id, secret) of MACHINE_CLIENT
     tokens: dict[str, str] = field(default_factory=dict)  # demo user -> access token
+    subs: dict[str, str] = field(default_factory=dict)  # demo user -> sub (to revoke them)
     synced: int = 0
     routes: Path | None = None  # the route file behind AUTHZ_ROUTES, when there is one
 
@@ -161,7 +162,7 @@ def start_stack(
         )
         log(f"syncing {len(tree.policies)} policies from {policies} ...")
         repository = _synced_repository(settings, tree)
-        gateway = _gateway(settings, repository, result_ttl_seconds)
+        gateway = _gateway(settings, repository, result_ttl_seconds, cognito)
         base_url = gateway.start(port)
         started.callback(_quietly, gateway.stop)
         stack = DevStack(
@@ -176,6 +177,7 @@ def start_stack(
             routes=routes,
         )
         stack.tokens = {user: stack.token_for(user) for user in DEMO_USERS}
+        stack.subs = {user: _sub(cognito, user) for user in DEMO_USERS}
         started.pop_all()  # running now: the caller stops it
     return stack
 
@@ -183,6 +185,13 @@ def start_stack(
 def _quietly(stop: Callable[[], None]) -> None:
     with contextlib.suppress(Exception):
         stop()
+
+
+def _sub(cognito: LocalCognito, user: str) -> str:
+    attributes = cognito.client.admin_get_user(UserPoolId=cognito.pool_id, Username=user)[
+        "UserAttributes"
+    ]
+    return str(next(a["Value"] for a in attributes if a["Name"] == "sub"))
 
 
 def _valid_tree(policies: Path) -> PolicyTree:
@@ -228,7 +237,10 @@ def _synced_repository(settings: Settings, tree: PolicyTree) -> PolicyRepository
 
 
 def _gateway(
-    settings: Settings, repository: PolicyRepository, result_ttl_seconds: int
+    settings: Settings,
+    repository: PolicyRepository,
+    result_ttl_seconds: int,
+    cognito: LocalCognito,
 ) -> LocalGateway:
     """The local API Gateway: the real authorizer before the admin API and the demo backend."""
     # Deferred: the handlers pull in Powertools, pydantic and jose.
@@ -242,7 +254,8 @@ def _gateway(
         if gateway_box and (api_id, stage) == (API_ID, STAGE):
             gateway_box[0].flush_authorizer_cache()
 
-    admin_app = admin.build_app(settings, repository, flusher=flush)
+    # "cognito": true revocations sign users out of the local pool, not AWS's.
+    admin_app = admin.build_app(settings, repository, flusher=flush, cognito=cognito.client)
     gateway = LocalGateway(
         [
             *admin_routes(admin_app),

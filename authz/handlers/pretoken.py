@@ -25,6 +25,17 @@ authorizer reads.
 Nothing to add (no groups, as in a client-credentials event; no group with
 settings) returns the event unchanged, without a store request.
 
+Blocked users: with ``AUTHZ_PRETOKEN_BLOCK_REVOKED=true`` the trigger first
+reads the user's ``sub`` revocation (one GetItem, also for a user without
+groups). While a revocation with ``until`` is in force
+(``Revocation.blocks_sign_in``) it raises ``SignInBlockedError``, so Cognito
+fails the sign-in or refresh: no new tokens until then. A plain revocation
+(no ``until``, or ``until`` passed) does not block: signing in afresh is how
+a revoked user gets back in. Client-credentials events have no user and are
+not checked. The option is off by default, and then nothing is read. With it
+on, a store failure fails the sign-in too (fail closed): the trigger cannot
+tell a blocked user from any other.
+
 Failure: when DynamoDB cannot answer the trigger raises, so Cognito refuses
 the sign-in ("PreTokenGeneration failed with error ...") rather than issuing
 tokens without the scopes and claims the user should have. The raised
@@ -38,28 +49,52 @@ before the current rules, is dropped and logged, never emitted.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, MutableMapping
-from typing import Any
+import time
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from typing import Any, Protocol
 
-from authz.errors import StoreError, StoreUnavailableError
+from authz.errors import AuthzError, NotFoundError, StoreError, StoreUnavailableError
 from authz.handlers.boot import PerContainer
 from authz.handlers.observability import bind_invocation, function_logger
 from authz.policy.selector import Selector, valid_group_name
+from authz.revocations import Revocation, Target
 from authz.settings import Settings
-from authz.store.types import PolicyRepository
+from authz.store.types import PolicyRecord
 from authz.token_settings import MergedTokenSettings, TokenSettings, merge_token_settings
 
-__all__ = ["PreTokenTrigger", "handler"]
+__all__ = ["PreTokenTrigger", "SignInBlockedError", "TriggerStore", "handler"]
 
 _VERSIONS = frozenset({"1", "2", "3"})
+_UNAVAILABLE = "authorization data is unavailable; try again"
+
+
+class SignInBlockedError(AuthzError):
+    """The user is under a revocation with ``until`` ahead: Cognito fails the sign-in."""
+
+
+class TriggerStore(Protocol):
+    """The two reads the trigger makes."""
+
+    def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]: ...
+
+    def get_revocation(self, target: Target) -> Revocation: ...
 
 
 class PreTokenTrigger:
     """The trigger with its collaborators injected (tests pass a repository and a logger)."""
 
-    def __init__(self, repository: PolicyRepository, *, logger: Any) -> None:
+    def __init__(
+        self,
+        repository: TriggerStore,
+        *,
+        logger: Any,
+        block_revoked: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._repository = repository
         self.logger = logger
+        self._block_revoked = block_revoked
+        self._clock = clock
 
     def __call__(self, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         version = str(event.get("version", ""))
@@ -70,6 +105,8 @@ class PreTokenTrigger:
             raise ValueError(f"not a pre token generation event: triggerSource={source!r}")
 
         request = event.get("request") or {}
+        if self._block_revoked and source != "TokenGeneration_ClientCredentials":
+            self._refuse_blocked(request, event)
         group_config = request.get("groupConfiguration")
         if group_config is not None and not isinstance(group_config, Mapping):
             raise ValueError("malformed event: request.groupConfiguration is not an object")
@@ -100,6 +137,41 @@ class PreTokenTrigger:
         )
         return event
 
+    def _refuse_blocked(self, request: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+        """Raise while the user's ``sub`` revocation blocks sign-in (``until`` still ahead)."""
+        attributes = request.get("userAttributes")
+        sub = attributes.get("sub") if isinstance(attributes, Mapping) else None
+        if not isinstance(sub, str):
+            # Cognito always sends a user's sub; without it the block cannot be checked.
+            raise ValueError("malformed event: request.userAttributes.sub is missing")
+        try:
+            target = Target("sub", sub)
+        except ValueError:
+            return  # a value no revocation can name: none can block it
+        try:
+            revocation = self._repository.get_revocation(target)
+        except NotFoundError:
+            return
+        except StoreError as exc:
+            self.logger.error(
+                "revocation could not be read; sign-in refused",
+                extra={
+                    "error": type(exc).__name__,
+                    "detail": str(exc),
+                    "sub": sub,
+                    "user_pool_id": event.get("userPoolId"),
+                },
+            )
+            raise StoreUnavailableError(_UNAVAILABLE) from exc
+        if not revocation.blocks_sign_in(self._clock()):
+            return
+        self.logger.warning(
+            "sign-in refused: the user is revoked until a later time",
+            extra={"revocation": revocation.to_dict(), "user_pool_id": event.get("userPoolId")},
+        )
+        # Cognito shows this message to the client: no reason, no author.
+        raise SignInBlockedError("sign-in is not allowed for this user at this time")
+
     def _settings_for(
         self, groups: tuple[str, ...], event: Mapping[str, Any]
     ) -> MergedTokenSettings:
@@ -117,7 +189,7 @@ class PreTokenTrigger:
                 },
             )
             # Cognito shows this message to the client: say nothing internal.
-            raise StoreUnavailableError("authorization data is unavailable; try again") from exc
+            raise StoreUnavailableError(_UNAVAILABLE) from exc
 
         by_group: dict[str, TokenSettings] = {}
         for selector in selectors:
@@ -249,7 +321,9 @@ def _build() -> PreTokenTrigger:
     # store that is down must fail well inside that, so the log says why.
     timeouts = StoreTimeouts(connect=0.5, read=0.5, attempts=2, batch_retries=2)
     repository = DynamoRepository(settings, timeouts=timeouts)
-    return PreTokenTrigger(repository, logger=function_logger())
+    return PreTokenTrigger(
+        repository, logger=function_logger(), block_revoked=settings.pretoken_block_revoked
+    )
 
 
 container: PerContainer[PreTokenTrigger] = PerContainer(_build)

@@ -15,7 +15,17 @@ from typing import Any, Literal
 from authz.errors import StoreError
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
-from authz.store.models import LIST_PK, POLICY_SK, HistoryEntryItem, PolicyItem, history_sk
+from authz.revocations import Revocation, RevocationEvent, Target
+from authz.store.models import (
+    LIST_PK,
+    POLICY_SK,
+    HistoryEntryItem,
+    PolicyItem,
+    RevocationEventItem,
+    RevocationItem,
+    history_sk,
+)
+from authz.store.revocation_keys import revocation_position, revocation_sk, target_of
 from authz.store.types import Action, HistoryEntry, PolicyRecord
 
 __all__ = [
@@ -28,6 +38,10 @@ __all__ = [
     "policy_item",
     "readable",
     "record",
+    "revocation",
+    "revocation_event",
+    "revocation_event_item",
+    "revocation_item",
     "state_of",
     "tombstone",
 ]
@@ -178,3 +192,61 @@ def item_size(raw: Mapping[str, Mapping[str, Any]]) -> int:
             else:
                 size += 1
     return size
+
+
+def revocation_item(model: type[RevocationItem], revocation: Revocation) -> RevocationItem:
+    return model(
+        sk=revocation_sk(revocation.target),
+        reason=revocation.reason or None,
+        revoked_by=revocation.revoked_by,
+        revoked_at=revocation.revoked_at,
+        until=revocation.until,
+        cutoff=revocation.cutoff,
+        expires_at=revocation.expires_at,
+    )
+
+
+def revocation(item: RevocationItem) -> Revocation:
+    """The revocation a stored item holds; StoreError when it does not hold a valid one."""
+    with readable(item.sk):
+        expires = item.expires_at
+        if isinstance(expires, float) and not expires.is_integer():
+            raise ValueError(f"expires_at {expires!r} is not a whole second")
+        return Revocation(
+            target=target_of(item.sk),
+            reason=item.reason or "",
+            revoked_by=item.revoked_by,
+            revoked_at=item.revoked_at,
+            expires_at=int(expires),
+            until=item.until,
+        )
+
+
+def revocation_event_item(
+    model: type[RevocationEventItem], event: RevocationEvent
+) -> RevocationEventItem:
+    return model(
+        sk=revocation_position(event),
+        action=event.action,
+        at=event.at,
+        by=event.by,
+        reason=event.reason or None,
+        until=event.until,
+    )
+
+
+def revocation_event(item: RevocationEventItem) -> RevocationEvent:
+    """The audit entry a stored history item holds; StoreError when it is not one."""
+    action = item.action
+    if action not in ("revoke", "delete"):
+        raise StoreError(f"stored revocation history item {item.sk!r} is unreadable")
+    with readable(item.sk):
+        _, _, target = item.sk.partition("#")
+        return RevocationEvent(
+            target=Target.parse(target),
+            action=action,  # type: ignore[arg-type]  # checked above
+            at=item.at,
+            by=item.by,
+            reason=item.reason or "",
+            until=item.until,
+        )

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from authz.errors import AlreadyExistsError, ConflictError, ItemTooLargeError, NotFoundError
@@ -30,6 +31,7 @@ from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
 from authz.revocations import Revocation, RevocationEvent, RevocationSet, Target
 from authz.store import cursor as cursors
+from authz.store.revocation_keys import revocation_position
 from authz.store.types import (
     ITEM_LIMIT_BYTES,
     HistoryEntry,
@@ -274,7 +276,14 @@ class MemoryRepository:
 
     def _log_revocation(self, event: RevocationEvent) -> None:
         self._epoch += 1
-        self.revocation_events.append((revocation_position(event), event))
+        taken = {position for position, _ in self.revocation_events}
+        position = revocation_position(event)
+        # Two writes of one target in the same microsecond: the later one moves
+        # on by a microsecond, as the table's conditional history put does.
+        while position in taken:
+            event = replace(event, at=event.at + timedelta(microseconds=1))
+            position = revocation_position(event)
+        self.revocation_events.append((position, event))
 
     def _log(
         self,
@@ -313,10 +322,3 @@ def _check_size(
     size = len(item.encode("utf-8"))
     if size > ITEM_LIMIT_BYTES:
         raise ItemTooLargeError(f"the policy item for {selector} would be {size} bytes")
-
-
-def revocation_position(event: RevocationEvent) -> str:
-    """The history sort key of ``event``: microseconds since the epoch, then the target,
-    so that newest first is descending order (``authz.store.cursor``)."""
-    micros = int(event.at.timestamp() * 1_000_000)
-    return f"{micros:016d}#{event.target.id}"

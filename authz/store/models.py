@@ -6,8 +6,12 @@ Item layout (table key: ``pk`` string, ``sk`` string; on-demand billing)::
     <selector>         policy                  current policy (or a tombstone after a delete)
     <selector>         history#<rev:010d>      one audit entry per write, never overwritten
     meta:epoch         epoch                   the policy epoch counter
+    meta:revocations   <kind>#<value>          one revocation (kind: sub, origin_jti, jti)
+    meta:revocation-history
+                       <at_us:016d>#<id>       one audit entry per revoke or delete, kept
 
     GSI "list": list_pk = "policies", list_sk = <selector>   (live policies only)
+    TTL attribute: expires_at (revocations only)
 
 ``<selector>`` is ``default``, ``group:<name>`` or ``scope:<name>``
 (``authz.policy.selector``); no selector starts with ``meta:``, and the
@@ -16,6 +20,18 @@ another item. The list index is sparse: a tombstone drops ``list_pk`` and
 ``list_sk`` and so leaves the index. Its sort key sorts ``default`` <
 ``group:*`` < ``scope:*``, which makes "all policies" one Query and "one
 kind" one Query with ``begins_with``.
+
+A revocation item holds ``reason``, ``revoked_by``, ``revoked_at``,
+``until`` (absent unless set), ``cutoff`` and ``expires_at`` (numbers,
+seconds since the epoch); ``expires_at`` is the table's TTL attribute.
+DynamoDB deletes an expired item up to days late, so every reader filters
+on ``expires_at`` itself. Re-revoking a target overwrites its item; a
+delete removes it. A history entry (``action``, ``at``, ``by``, ``reason``,
+``until``) is keyed by the time in microseconds and the revocation id
+(``authz.store.revocation_keys``), so a Query backwards is newest first;
+it is never overwritten (a write that meets an entry of the same
+microsecond and target takes the next microsecond). Neither item has a
+``list_pk``, so the list index never sees them.
 
 A delete writes a tombstone instead of removing the item so that versions
 keep counting up across delete and re-create: an ``If-Match`` taken before
@@ -49,9 +65,12 @@ from pynamodb.connection.base import MetaTable
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import MetaProtocol, Model
 
+from authz.store.revocation_keys import REVOCATION_HISTORY_PK, REVOCATIONS_PK
+
 __all__ = [
     "EPOCH_PK",
     "EPOCH_SK",
+    "EXPIRES_AT",
     "HISTORY_PREFIX",
     "LIST_INDEX",
     "LIST_INDEX_KEYS",
@@ -62,6 +81,8 @@ __all__ = [
     "EpochItem",
     "HistoryEntryItem",
     "PolicyItem",
+    "RevocationEventItem",
+    "RevocationItem",
     "bind",
     "create_table_arguments",
     "history_sk",
@@ -74,6 +95,9 @@ EPOCH_PK = "meta:epoch"
 EPOCH_SK = "epoch"
 LIST_INDEX = "list"
 LIST_PK = "policies"
+
+# The table's TTL attribute (seconds since the epoch); only revocations carry it.
+EXPIRES_AT = "expires_at"
 
 # The key attributes of the table and of its list index, all strings. Written
 # out because DynamoDB needs them to create the table and pynamodb's request
@@ -140,6 +164,27 @@ class EpochItem(Model):
     epoch = NumberAttribute(default=0)
 
 
+class RevocationItem(Model):
+    pk = UnicodeAttribute(hash_key=True, default=REVOCATIONS_PK)
+    sk = UnicodeAttribute(range_key=True)  # revocation_keys.revocation_sk
+    reason = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute()
+    revoked_at = UTCDateTimeAttribute()
+    until = UTCDateTimeAttribute(null=True)
+    cutoff = NumberAttribute()  # what the authorizer compares iat and auth_time with
+    expires_at = NumberAttribute()  # EXPIRES_AT, the TTL
+
+
+class RevocationEventItem(Model):
+    pk = UnicodeAttribute(hash_key=True, default=REVOCATION_HISTORY_PK)
+    sk = UnicodeAttribute(range_key=True)  # revocation_keys.revocation_position
+    action = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    until = UTCDateTimeAttribute(null=True)
+
+
 @dataclass(frozen=True, slots=True)
 class BoundTable:
     """The item types bound to one table, and the connection every request goes through."""
@@ -148,6 +193,8 @@ class BoundTable:
     policy: type[PolicyItem]
     history: type[HistoryEntryItem]
     epoch: type[EpochItem]
+    revocation: type[RevocationItem]
+    revocation_event: type[RevocationEventItem]
     connection: Connection
 
 
@@ -202,7 +249,7 @@ def bind(
     read_timeout: float,
     connection: Connection,
 ) -> BoundTable:
-    """Subclasses of the three item types bound to ``table``, sharing ``connection``.
+    """Subclasses of the item types bound to ``table``, sharing ``connection``.
 
     ``connection`` must serve ``table``: it gets the table's key layout here.
     The subclasses' ``Meta`` names the same table and endpoint, because
@@ -233,11 +280,19 @@ def bind(
     class BoundEpochItem(EpochItem):
         Meta = meta()
 
+    class BoundRevocationItem(RevocationItem):
+        Meta = meta()
+
+    class BoundRevocationEventItem(RevocationEventItem):
+        Meta = meta()
+
     connection.add_meta_table(meta_table(table))
     return BoundTable(
         name=table,
         policy=BoundPolicyItem,
         history=BoundHistoryEntryItem,
         epoch=BoundEpochItem,
+        revocation=BoundRevocationItem,
+        revocation_event=BoundRevocationEventItem,
         connection=connection,
     )

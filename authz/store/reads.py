@@ -41,6 +41,8 @@ from authz.store.models import (
     BoundTable,
     HistoryEntryItem,
     PolicyItem,
+    RevocationEventItem,
+    RevocationItem,
     history_sk,
 )
 from authz.store.timeouts import BATCH_GET_MAX_KEYS, StoreTimeouts
@@ -58,7 +60,7 @@ __all__ = ["TRANSACT_GET_MAX_ITEMS", "Reads"]
 
 TRANSACT_GET_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit
 
-ItemT = TypeVar("ItemT", PolicyItem, HistoryEntryItem)
+ItemT = TypeVar("ItemT", PolicyItem, HistoryEntryItem, RevocationItem, RevocationEventItem)
 
 
 class Reads:
@@ -198,7 +200,7 @@ class Reads:
 
     def state(self, selector: Selector) -> codec.PolicyState:
         """What the policy item holds now (one consistent GetItem)."""
-        raw = self._get_item(str(selector), POLICY_SK)
+        raw = self.get_item(str(selector), POLICY_SK)
         if raw is None:
             return codec.ABSENT
         with codec.readable(str(selector)):
@@ -206,13 +208,13 @@ class Reads:
         return codec.state_of(item)
 
     def epoch(self) -> int:
-        raw = self._get_item(EPOCH_PK, EPOCH_SK)
+        raw = self.get_item(EPOCH_PK, EPOCH_SK)
         if raw is None:
             return 0
         with codec.readable(EPOCH_PK):
             return int(self._table.epoch.from_raw_data(raw).epoch)
 
-    def _get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
+    def get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
         try:
             data = self._table.connection.get_item(
                 self._table.name, pk, range_key=sk, consistent_read=True
@@ -234,7 +236,7 @@ class Reads:
         elif kind is not None:
             condition = policy.list_sk.startswith(f"{kind}:")
         start = _list_start(cursor, kind) if cursor is not None else None
-        items: Sequence[PolicyItem] = self._query(
+        items: Sequence[PolicyItem] = self.query(
             LIST_PK,
             policy,
             limit,
@@ -256,7 +258,7 @@ class Reads:
         check_limit(limit)
         start = _history_start(cursor, selector) if cursor is not None else None
         history = self._table.history
-        raws: Sequence[HistoryEntryItem] = self._query(
+        raws: Sequence[HistoryEntryItem] = self.query(
             str(selector),
             history,
             limit,
@@ -274,7 +276,7 @@ class Reads:
             next_cursor = cursors.encode({"after": revision, "selector": str(selector)})
         return Page(items=entries, cursor=next_cursor)
 
-    def _query(
+    def query(
         self, hash_key: str, model: type[ItemT], limit: int, what: str, **query: Any
     ) -> Sequence[ItemT]:
         """Up to ``limit + 1`` items of one Query, over as many pages as DynamoDB splits it into.

@@ -5,8 +5,9 @@ It composes the table's reads (``authz.store.reads``), its writes
 connection (``authz.store.connection``); the item layout is described in
 ``authz.store.models``, the time bounds in ``authz.store.timeouts``. Besides
 ``PolicyRepository`` it implements ``SnapshotRepository`` (one consistent
-read of policies and epoch) and ``ForcedWrites`` (history says when a write
-was forced past the lock-out guard).
+read of policies and epoch), ``ForcedWrites`` (history says when a write
+was forced past the lock-out guard) and ``RevocationRepository``
+(``authz.store.revocations``).
 """
 
 from __future__ import annotations
@@ -17,18 +18,28 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
+from pynamodb.exceptions import PynamoDBException, TableDoesNotExist, TableError
 
 from authz.errors import StoreError
 from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
+from authz.revocations import Revocation, RevocationEvent, RevocationSet, Target
 from authz.settings import Settings
 from authz.store.connection import connect
-from authz.store.models import BoundTable, bind, create_table_arguments
+from authz.store.models import EXPIRES_AT, BoundTable, bind, create_table_arguments
 from authz.store.reads import Reads
+from authz.store.revocations import Revocations
 from authz.store.timeouts import StoreTimeouts
 from authz.store.translate import error_code, translate
-from authz.store.types import HistoryEntry, Page, PolicyRecord, SnapshotRead, WriteResult
+from authz.store.types import (
+    HistoryEntry,
+    Page,
+    PolicyRecord,
+    RevocationWrite,
+    SnapshotRead,
+    WriteResult,
+)
 from authz.store.writes import PutRequest, Writes
 
 __all__ = ["DynamoRepository", "StoreTimeouts"]
@@ -90,6 +101,9 @@ class DynamoRepository:
         self._writes = Writes(
             self._bound_table, self.timeouts, self._reads, clock=clock, sleep=sleep, jitter=jitter
         )
+        self._revocations = Revocations(
+            self._bound_table, self.timeouts, self._reads, clock=clock, sleep=sleep, jitter=jitter
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DynamoRepository:
@@ -107,19 +121,52 @@ class DynamoRepository:
     # -- table ------------------------------------------------------------
 
     def create_table(self, wait: bool = True) -> bool:
-        """Create the table (and its list index) unless it exists; True if created."""
+        """Create the table (and its list index) unless it exists; True if created.
+
+        Then make sure its TTL is on (``expires_at``): on an existing table
+        too, so running this again upgrades a table made before revocations.
+        DynamoDB takes TTL settings only for an active table, so with
+        ``wait=False`` a new table gets its TTL from the next call.
+        """
         connection = self._bound_table.connection
         try:
-            if self._table_exists():
-                return False
-            connection.create_table(self.table, **create_table_arguments())
-            while wait and connection.describe_table(self.table).get("TableStatus") != "ACTIVE":
-                time.sleep(_TABLE_POLL_SECONDS)
+            created = not self._table_exists()
+            if created:
+                connection.create_table(self.table, **create_table_arguments())
+                while wait and self._status() != "ACTIVE":
+                    time.sleep(_TABLE_POLL_SECONDS)
         except PynamoDBException as exc:
             if error_code(exc)[0] == "ResourceInUseException":
                 return False  # created concurrently
             raise translate(exc, "CreateTable", self.table) from exc
-        return True
+        if wait or not created:
+            self._enable_ttl()
+        return created
+
+    def _status(self) -> str | None:
+        status: str | None = self._bound_table.connection.describe_table(self.table).get(
+            "TableStatus"
+        )
+        return status
+
+    def time_to_live(self) -> dict[str, Any]:
+        """The table's ``TimeToLiveDescription`` (DescribeTimeToLive)."""
+        try:
+            data = self._bound_table.connection.client.describe_time_to_live(TableName=self.table)
+        except BOTOCORE_EXCEPTIONS as exc:
+            # pynamodb has no call of its own for it, so nothing wrapped the error yet.
+            raise translate(TableError(str(exc), exc), "DescribeTimeToLive", self.table) from exc
+        description: dict[str, Any] = data.get("TimeToLiveDescription", {})
+        return description
+
+    def _enable_ttl(self) -> None:
+        """TTL on ``expires_at`` unless it is on already (enabling it twice is an error)."""
+        if self.time_to_live().get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            return
+        try:
+            self._bound_table.connection.update_time_to_live(self.table, EXPIRES_AT)
+        except PynamoDBException as exc:
+            raise translate(exc, "UpdateTimeToLive", self.table) from exc
 
     def delete_table(self) -> bool:
         """Delete the table if it exists; True if it did."""
@@ -203,3 +250,26 @@ class DynamoRepository:
         return self._writes.delete(
             selector, actor=actor, expected_version=expected_version, forced=forced
         )
+
+    # -- revocations (``authz.store.revocations``) ---------------------------
+
+    def live_revocations(self, *, max_entries: int) -> RevocationSet:
+        """Every live revocation in one consistent Query (``RevocationSource``)."""
+        return self._revocations.live(max_entries=max_entries)
+
+    def revoke(self, revocation: Revocation) -> RevocationWrite:
+        return self._revocations.revoke(revocation)
+
+    def get_revocation(self, target: Target) -> Revocation:
+        return self._revocations.get(target)
+
+    def delete_revocation(self, target: Target, *, actor: str) -> RevocationWrite:
+        return self._revocations.delete(target, actor=actor)
+
+    def list_revocations(self, *, limit: int = 50, cursor: str | None = None) -> Page[Revocation]:
+        return self._revocations.listing(limit=limit, cursor=cursor)
+
+    def revocation_history(
+        self, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[RevocationEvent]:
+        return self._revocations.history(limit=limit, cursor=cursor)

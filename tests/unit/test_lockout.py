@@ -52,6 +52,9 @@ ADMIN_POLICY = doc(
     "arn:aws:execute-api:*:*:*/*/*/simulate",
     "arn:aws:execute-api:*:*:*/*/*/openapi.json",
     "arn:aws:execute-api:*:*:*/*/*/matrix",
+    "arn:aws:execute-api:*:*:*/*/*/revocations",
+    "arn:aws:execute-api:*:*:*/*/*/revocations/*",
+    "arn:aws:execute-api:*:*:*/*/*/revocation-history",
 )
 
 
@@ -85,6 +88,9 @@ def test_shorthand_admin_policy_is_expanded_for_the_judged_api(
                         "execute-api:/*/*/simulate",
                         "execute-api:/*/*/openapi.json",
                         "execute-api:/*/*/matrix",
+                        "execute-api:/*/*/revocations",
+                        "execute-api:/*/*/revocations/*",
+                        "execute-api:/*/*/revocation-history",
                     ],
                 }
             ],

@@ -14,6 +14,11 @@ validation, one ``Router`` per resource; its pydantic models
     POST   /simulate                          decision + explanation          routes_simulate
     GET    /matrix?subjects=&principal=&explain=  the access matrix           routes_matrix
     GET    /openapi.json                      this API's OpenAPI 3.1 document routes_openapi
+    POST   /revocations                       revoke a sub, origin_jti or jti routes_revocations
+    GET    /revocations?limit=&next=          live revocations, paginated
+    GET    /revocations/{id}                  one live revocation (id: sub:VALUE, ...)
+    DELETE /revocations/{id}                  lift it
+    GET    /revocation-history?limit=&next=   every revoke and delete, newest first
 
 Before any route runs, the caller must be in ``AUTHZ_ADMIN_GROUP`` according
 to the authorizer context (403 otherwise: the authorizer's own policy should
@@ -65,10 +70,12 @@ from authz.handlers.admin.routes_openapi import (
     openapi_router,
 )
 from authz.handlers.admin.routes_policies import policies_router
+from authz.handlers.admin.routes_revocations import revocations_router
 from authz.handlers.admin.routes_simulate import simulate_router
 from authz.handlers.admin.simulate import ApiIdentity
 from authz.handlers.boot import PerContainer
 from authz.handlers.observability import bind_invocation, function_logger
+from authz.handlers.signout import CognitoAdmin
 from authz.service import TokenVerifier
 from authz.settings import Settings
 from authz.store.types import PolicyRepository
@@ -106,6 +113,7 @@ def _resolver() -> _Resolver:
         history_router(),
         simulate_router(),
         matrix_router(),
+        revocations_router(),
         openapi_router(),
     )
     for router in routers:
@@ -216,6 +224,7 @@ def build_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     sleep: Callable[[float], None] = time.sleep,
     routes_base: Path | None = None,
+    cognito: CognitoAdmin | None = None,
 ) -> AdminApp:
     """The admin API with its collaborators; defaults are the production ones.
 
@@ -226,6 +235,8 @@ def build_app(
     time in seconds (for ``visible_by``). ``settings.routes`` (``AUTHZ_ROUTES``)
     is read here, a relative path from ``routes_base`` (default: the Lambda task
     root); an unreadable value raises ConfigError naming the variable.
+    ``cognito`` is the ``cognito-idp`` client of ``"cognito": true`` revocations
+    (built from settings on first use when None).
     """
     deps = AdminDeps(
         settings=settings,
@@ -235,6 +246,7 @@ def build_app(
         verifier=verifier,
         sleep=sleep,
         routes=load_routes(settings.routes, routes_base or task_root()),
+        cognito=cognito,
     )
     return AdminApp(deps, max_body_bytes=max_body_bytes)
 

@@ -12,21 +12,35 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from authz.handlers.admin.errors import ApiError
 from authz.handlers.admin.freshness import Flusher
 from authz.handlers.admin.http import Caller
 from authz.handlers.admin.simulate import ApiIdentity
+from authz.handlers.signout import CognitoAdmin
 from authz.matrix import Route, SampleApi
 from authz.service import TokenVerifier
 from authz.settings import Settings
-from authz.store.types import PolicyRepository
+from authz.store.types import PolicyRepository, RevocationRepository
 
 __all__ = ["AdminDeps", "RequestScope", "scope"]
 
 _KEY = "admin"
+
+_REVOCATION_METHODS = (
+    "revoke",
+    "get_revocation",
+    "delete_revocation",
+    "list_revocations",
+    "revocation_history",
+    "live_revocations",
+)
+# A global sign-out must answer well within the Lambda's timeout: the revocation
+# is already written, and a hung call would lose the response that says so.
+_COGNITO_TIMEOUTS = {"connect_timeout": 2, "read_timeout": 3, "retries": {"max_attempts": 2}}
 
 
 @dataclass
@@ -42,6 +56,9 @@ class AdminDeps:
     # The protected API's routes (AUTHZ_ROUTES, see admin.access); None when unset.
     routes: tuple[Route, ...] | None = None
     verifier_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The cognito-idp client of "cognito": true revocations; built on first use when None.
+    cognito: CognitoAdmin | None = None
+    cognito_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def token_verifier(self) -> TokenVerifier:
         """Built on the first token simulation: most deployments never pay for it."""
@@ -52,6 +69,31 @@ class AdminDeps:
 
                 self.verifier = Verifier.from_settings(self.settings)
             return self.verifier
+
+    def cognito_admin(self) -> CognitoAdmin:
+        """Built on the first global sign-out, in the user pool's own region."""
+        with self.cognito_lock:
+            if self.cognito is None:
+                # Only deployments that sign users out pay for boto3's cognito-idp model.
+                import boto3  # type: ignore[import-untyped]  # noqa: PLC0415  # no stubs
+                from botocore.config import Config  # type: ignore[import-untyped]  # noqa: PLC0415
+
+                pool = self.settings.user_pool_id
+                region = pool.split("_", 1)[0] if pool else self.settings.region
+                self.cognito = cast(
+                    CognitoAdmin,
+                    boto3.client(
+                        "cognito-idp", region_name=region, config=Config(**_COGNITO_TIMEOUTS)
+                    ),
+                )
+            return self.cognito
+
+    def revocations(self) -> RevocationRepository:
+        """The repository as a revocation store; 501 when it keeps no revocations."""
+        repository = self.repository
+        if not all(callable(getattr(repository, name, None)) for name in _REVOCATION_METHODS):
+            raise ApiError(501, "not_implemented", "this policy store keeps no revocations")
+        return cast(RevocationRepository, repository)
 
 
 @dataclass(frozen=True, slots=True)

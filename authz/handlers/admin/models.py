@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from authz.policy.document import VERSION
+from authz.revocations import MAX_REASON_LENGTH
 
 __all__ = [
     "DESCRIPTION_MAX",
@@ -40,6 +41,14 @@ __all__ = [
     "PrincipalIn",
     "PutPolicyBody",
     "RequestIn",
+    "RevocationDeleteOut",
+    "RevocationEventOut",
+    "RevocationHistoryPage",
+    "RevocationOut",
+    "RevocationPage",
+    "RevocationWriteOut",
+    "RevokeBody",
+    "SignOutOut",
     "SimulateBody",
     "SimulateOut",
     "SimulatedPrincipal",
@@ -349,3 +358,97 @@ class SimulateOut(_Out):
         description="true when the effective policy exceeds AUTHZ_POLICY_MAX_BYTES "
         "(the authorizer then fails closed with a 500)"
     )
+
+
+# --- revocations ------------------------------------------------------------
+
+_TARGET_VALUE = "1 to 256 characters of letters, digits and . _ : @ + = ~ -"
+
+
+class RevokeBody(_Strict):
+    sub: str | None = Field(default=None, description=f"every token of this user; {_TARGET_VALUE}")
+    origin_jti: str | None = Field(
+        default=None, description="one sign-in session and every token refreshed from it"
+    )
+    jti: str | None = Field(default=None, description="one token")
+    reason: str = Field(default="", max_length=MAX_REASON_LENGTH)
+    # A string, not a datetime: strict models take no string for a datetime, and a
+    # time without an offset must be refused with its own message, never guessed.
+    until: str | None = Field(
+        default=None,
+        max_length=64,
+        description="an ISO 8601 time with an offset (e.g. 2030-01-01T00:00:00Z): a sub "
+        "revocation also refuses every sign-in before it ('disable until')",
+        json_schema_extra={"format": "date-time"},
+    )
+    cognito: bool = Field(
+        default=False,
+        description="sub only: also sign the user out of Cognito everywhere "
+        "(AdminUserGlobalSignOut), so their refresh tokens stop working",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RevokeBody:
+        given = [name for name in ("sub", "origin_jti", "jti") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of sub, origin_jti or jti")
+        if self.cognito and self.sub is None:
+            raise ValueError("cognito: true signs a user out, so it needs a sub target")
+        return self
+
+
+class RevocationOut(_Out):
+    id: str = Field(description="sub:VALUE, origin_jti:VALUE or jti:VALUE")
+    kind: Literal["sub", "origin_jti", "jti"]
+    value: str
+    reason: str
+    revoked_by: str
+    revoked_at: datetime
+    until: datetime | None
+    expires_at: datetime = Field(
+        description="when the revocation lapses (no token it refuses can still be valid)"
+    )
+
+
+class SignOutOut(_Out):
+    signed_out: bool
+    username: str | None = Field(description="the Cognito user name the sub belongs to")
+    error: str | None = Field(description="why the sign-out failed; null when it worked")
+
+
+class RevocationWriteOut(_Out):
+    action: Literal["revoked"]
+    revocation: RevocationOut
+    epoch: int
+    freshness: Freshness
+    cognito: SignOutOut | None = Field(
+        default=None,
+        description="the Cognito global sign-out, when asked for; a failure is reported "
+        "here and the revocation stands",
+    )
+
+
+class RevocationDeleteOut(_Out):
+    action: Literal["deleted"]
+    revocation: RevocationOut = Field(description="the revocation lifted")
+    epoch: int
+    freshness: Freshness
+
+
+class RevocationPage(_Out):
+    items: list[RevocationOut]
+    next: str | None = Field(description="cursor for the next page; null on the last page")
+
+
+class RevocationEventOut(_Out):
+    id: str
+    action: Literal["revoke", "delete"]
+    at: datetime
+    by: str
+    reason: str
+    until: datetime | None
+
+
+class RevocationHistoryPage(_Out):
+    items: list[RevocationEventOut]
+    next: str | None = Field(description="cursor for the next page; null on the last page")

@@ -43,7 +43,7 @@ WRITE_QUERY = frozenset({"force", "dry_run"})
 ERRORS = {
     400: "invalid request: bad JSON, unknown fields, invalid document (with JSON paths)",
     403: "the caller is not in the admin group",
-    404: "no such policy or route",
+    404: "no such policy, live revocation or route",
     405: "the path exists but not with this method",
     409: "If-None-Match: * and the policy already exists, or would_lock_out: the write "
     "would lock the admin group out of this API (override with ?force=true)",
@@ -51,6 +51,7 @@ ERRORS = {
     413: "body over the limit, or the item would exceed DynamoDB's 400 KB",
     415: "the body is not JSON",
     500: "the policy store failed",
+    501: "the policy store keeps no revocations",
     503: "the policy store did not answer (a write may have been applied: read it back)",
 }
 
@@ -96,9 +97,10 @@ def only_known_query(event: Any, known: frozenset[str]) -> None:
     given |= set(event.multi_value_query_string_parameters or {})
     unknown = sorted(given - known)
     if unknown:
+        takes = ", ".join(sorted(known)) or "no query parameters"
         raise ApiError(
             400,
             "invalid_request",
-            f"unknown query parameter {unknown[0]!r} (this route takes {', '.join(sorted(known))})",
+            f"unknown query parameter {unknown[0]!r} (this route takes {takes})",
             [{"path": f"query.{name}", "message": "unknown query parameter"} for name in unknown],
         )

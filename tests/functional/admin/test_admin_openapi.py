@@ -16,6 +16,9 @@ EXPECTED = {
     "/simulate": {"post"},
     "/matrix": {"get"},
     "/openapi.json": {"get"},
+    "/revocations": {"get", "post"},
+    "/revocations/{id}": {"get", "delete"},
+    "/revocation-history": {"get"},
 }
 
 

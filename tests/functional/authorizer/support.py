@@ -11,6 +11,7 @@ from typing import Any
 
 from authz.errors import StoreUnavailableError
 from authz.policy import PolicyDocument, Selector
+from authz.revocations import RevocationSet
 from authz.store.types import PolicyRecord
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -74,7 +75,12 @@ class FlakyRepository:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.down = False
-        self.calls: dict[str, int] = {"get_many": 0, "epoch": 0, "get_many_with_epoch": 0}
+        self.calls: dict[str, int] = {
+            "get_many": 0,
+            "epoch": 0,
+            "get_many_with_epoch": 0,
+            "live_revocations": 0,
+        }
 
     def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]:
         self.calls["get_many"] += 1
@@ -97,6 +103,15 @@ class FlakyRepository:
         if self.down:
             raise StoreUnavailableError("injected: DynamoDB unreachable")
         result: int = self.inner.epoch()
+        return result
+
+    def live_revocations(self, *, max_entries: int) -> RevocationSet:
+        # Declared, not left to __getattr__: the authorizer holds revocations
+        # only for a repository that has this method (RevocationSource).
+        self.calls["live_revocations"] += 1
+        if self.down:
+            raise StoreUnavailableError("injected: DynamoDB unreachable")
+        result: RevocationSet = self.inner.live_revocations(max_entries=max_entries)
         return result
 
     def __getattr__(self, name: str) -> Any:

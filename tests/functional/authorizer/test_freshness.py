@@ -40,7 +40,8 @@ def test_cache_miss_costs_one_request_and_hits_cost_none(
     h = harness()
     counter = count_requests(loaded)
     h(rest(token("a", groups=("readers",))))
-    assert dict(counter.by_operation) == {"TransactGetItems": 1}  # cold: epoch + policies at once
+    # Cold: epoch + policies at once, then the revocation set.
+    assert dict(counter.by_operation) == {"TransactGetItems": 1, "Query": 1}
     assert h.authorizer.epoch == loaded.epoch()
     counter.reset()
     h(rest(token("b", groups=("admins",))))
@@ -82,7 +83,7 @@ def test_epoch_change_is_seen_within_the_check_interval_and_read_at_most_once_pe
     assert counter.total == 0
     clock.advance(1.0)
     assert allowed(h(rest(tok)), "POST", "orders")
-    assert dict(counter.by_operation) == {"GetItem": 1, "BatchGetItem": 1}
+    assert dict(counter.by_operation) == {"GetItem": 1, "BatchGetItem": 1, "Query": 1}
     counter.reset()
     for _ in range(30):
         clock.advance(0.2)
@@ -240,7 +241,7 @@ def test_a_repository_without_snapshot_reads_is_read_epoch_first(
     counter = count_requests(loaded)
     outcome = authorizer.authorize(token("fwd", groups=("readers",)), arn("GET", "orders/1"))
     assert outcome.allowed
-    assert dict(counter.by_operation) == {"GetItem": 1, "BatchGetItem": 1}
+    assert dict(counter.by_operation) == {"GetItem": 1, "BatchGetItem": 1, "Query": 1}
     assert authorizer.epoch == loaded.epoch()
 
 
@@ -256,7 +257,12 @@ def test_cold_start_with_the_store_down_retries_its_one_read_next_time(
     assert h.authorizer.epoch is None
     h.store.down = False
     assert allowed(h(rest(token("c2", groups=("readers",)))), "GET", "orders/1")
-    assert h.store.calls == {"get_many": 0, "epoch": 0, "get_many_with_epoch": 2}
+    assert h.store.calls == {
+        "get_many": 0,
+        "epoch": 0,
+        "get_many_with_epoch": 2,
+        "live_revocations": 1,  # not reached by the failed cold start
+    }
     assert h.authorizer.epoch == loaded.epoch()
 
 

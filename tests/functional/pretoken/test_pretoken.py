@@ -12,9 +12,8 @@ import pytest
 
 from authz.errors import StoreUnavailableError
 from authz.handlers import pretoken
-from authz.handlers.pretoken import PreTokenTrigger, v1_claim_value
+from authz.handlers.pretoken import PreTokenTrigger, TriggerStore, v1_claim_value
 from authz.settings import Settings
-from authz.store.types import PolicyRepository
 from tests.functional.pretoken.helpers import load_event, with_groups
 
 TENANT = {"claims": {"tenant": "acme"}, "scopes": ["orders/read"]}
@@ -411,7 +410,7 @@ def test_unexpected_events_are_refused_before_any_request(
     field: str, value: Any, message: str, trigger_log: logging.Logger
 ) -> None:
     """An event this trigger does not understand fails loudly, before any store request."""
-    trigger = PreTokenTrigger(cast("PolicyRepository", Untouchable()), logger=trigger_log)
+    trigger = PreTokenTrigger(cast("TriggerStore", Untouchable()), logger=trigger_log)
     event = load_event("pretoken_v2")
     event[field] = value
     with pytest.raises(ValueError, match=message):
@@ -421,7 +420,7 @@ def test_unexpected_events_are_refused_before_any_request(
 
 def test_malformed_group_configuration_is_refused(trigger_log: logging.Logger) -> None:
     """groupConfiguration and groupsToOverride must have the documented types."""
-    trigger = PreTokenTrigger(cast("PolicyRepository", Untouchable()), logger=trigger_log)
+    trigger = PreTokenTrigger(cast("TriggerStore", Untouchable()), logger=trigger_log)
     with pytest.raises(ValueError, match="groupConfiguration is not an object"):
         trigger(load_event("pretoken_v2", groupConfiguration=["tenant-acme"]))
     with pytest.raises(ValueError, match="groupsToOverride is not a list"):

@@ -27,6 +27,26 @@ def test_readme_marks_its_quick_start_admin_and_cli_examples_as_runnable() -> No
     assert any("$SERVICE_TOKEN" in c for c in commands)
 
 
+def test_readme_runs_the_revocation_demo_revoke_401_fresh_sign_in_200() -> None:
+    """The live run below proves revoke -> 401 -> fresh sign-in -> 200, in this order."""
+    items = [e for block in blocks(README) for e in examples(block)]
+    reader = [i for i, e in enumerate(items) if "$READER_TOKEN" in e.command and e.kind == "curl"]
+    [post] = [
+        i for i, e in enumerate(items) if "-X POST" in e.command and "/revocations" in e.command
+    ]
+    assert items[post].expected == 201
+    assert "$AUTHZ_DEV_READER_SUB" in items[post].command
+    refused = next(i for i in reader if i > post)
+    assert items[refused].expected == 401
+    [fresh] = [
+        i
+        for i, e in enumerate(items)
+        if i > refused and e.command == "export READER_TOKEN=$(authz dev token reader)"
+    ]
+    again = next(i for i in reader if i > fresh)
+    assert items[again].expected == 200
+
+
 def test_readme_examples_give_their_documented_answers(tmp_path: Path) -> None:
     env_file = tmp_path / ".authz-dev.env"
     proc, _ = start_dev(env_file=env_file)

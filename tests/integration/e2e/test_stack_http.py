@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections.abc import Iterator
@@ -244,3 +245,53 @@ def test_a_scope_name_with_a_slash_round_trips_through_the_gateway(stack: DevSta
     assert got.status_code == 200
     assert got.json()["selector"] == "scope:orders/write"
     assert call(stack, "GET", "/policies/scope/orders", "admin").status_code == 404
+
+
+def _wait_past(cutoff: float) -> None:
+    """Until a token's whole-second ``iat`` is past ``cutoff``'s second."""
+    while int(time.time()) <= math.ceil(cutoff):
+        time.sleep(0.1)
+
+
+def test_a_revoked_user_gets_401_at_once_and_a_fresh_sign_in_works_again(
+    stack: DevStack,
+) -> None:
+    """POST /revocations, then the old token's next request is 401; a new sign-in is let in."""
+    user = f"revoked{uuid.uuid4().hex[:6]}"
+    stack.cognito.create_user(user, groups=("readers",))
+    old = stack.cognito.tokens(user)["access"]
+    me = {"Authorization": f"Bearer {old}"}
+    url = f"{stack.base_url}/orders/42"
+    assert requests.get(url, headers=me, timeout=10).status_code == 200
+    sub = requests.get(f"{stack.base_url}/health", headers=me, timeout=10).json()["authorizer"][
+        "sub"
+    ]
+
+    revoked = call(stack, "POST", "/revocations", "admin", json={"sub": sub, "reason": "e2e"})
+    assert revoked.status_code == 201, revoked.text
+    assert revoked.json()["freshness"]["flushed"] == ["authzdev/dev"]
+    # The answer was held one epoch interval and the stage flushed: no waiting.
+    assert requests.get(url, headers=me, timeout=10).status_code == 401
+
+    _wait_past(time.time())
+    fresh = {"Authorization": f"Bearer {stack.cognito.tokens(user)['access']}"}
+    assert requests.get(url, headers=fresh, timeout=10).status_code == 200
+    assert requests.get(url, headers=me, timeout=10).status_code == 401
+
+    lifted = call(stack, "DELETE", f"/revocations/sub:{sub}", "admin")
+    assert lifted.status_code == 200, lifted.text
+    assert requests.get(url, headers=me, timeout=10).status_code == 200
+
+
+def test_authz_dev_prints_the_revocation_demo_for_the_reader(stack: DevStack) -> None:
+    """The printed lines revoke the demo reader by its real sub, then sign in afresh."""
+    reader_sub = stack.subs["reader"]
+    assert dev_env(stack)["AUTHZ_DEV_READER_SUB"] == reader_sub
+    text = describe(stack)
+    assert f'"sub": "{reader_sub}"' in text
+    lines = text.splitlines()
+    post = next(i for i, line in enumerate(lines) if line.endswith(f"{stack.base_url}/revocations"))
+    after = lines[post:]
+    reader = f'curl -i -H "Authorization: Bearer $READER_TOKEN" {stack.base_url}/orders/42'
+    fresh = f"export READER_TOKEN=$({authz_command()} dev token reader)"
+    assert after.index(reader) < after.index(fresh) < len(after) - 1 - after[::-1].index(reader)
