@@ -131,6 +131,11 @@ class Revocation:
         """A revocation written now; ValueError for a bad reason or ``until``."""
         if revoked_at.tzinfo is None or (until is not None and until.tzinfo is None):
             raise ValueError("revocation times must be timezone-aware")
+        if until is not None:
+            try:
+                until = until.astimezone(UTC)
+            except OverflowError:
+                raise ValueError(f"until is out of range: {until.isoformat()}") from None
         if len(reason) > MAX_REASON_LENGTH:
             raise ValueError(f"reason is longer than {MAX_REASON_LENGTH} characters")
         if until is not None:
@@ -146,7 +151,7 @@ class Revocation:
             revoked_by=revoked_by,
             revoked_at=revoked_at.astimezone(UTC),
             expires_at=expires_at(revoked_at, until, max_token_lifetime, leeway),
-            until=until.astimezone(UTC) if until is not None else None,
+            until=until,
         )
 
     @property
@@ -223,28 +228,37 @@ class RevocationSet:
     origin_jtis: frozenset[str] = frozenset()
     jtis: frozenset[str] = frozenset()
     complete: bool = True
+    # When the first revocation held expires (seconds since the epoch): DynamoDB's TTL
+    # deletions move no epoch, so the holder reloads once this time has passed.
+    first_expiry: float = math.inf
 
     @classmethod
     def of(cls, revocations: Iterable[Revocation], *, complete: bool = True) -> RevocationSet:
-        return cls.from_cutoffs(((r.target, r.cutoff) for r in revocations), complete=complete)
+        return cls.from_rows(
+            ((r.target, r.cutoff, r.expires_at) for r in revocations), complete=complete
+        )
 
     @classmethod
-    def from_cutoffs(
-        cls, rows: Iterable[tuple[Target, int]], *, complete: bool = True
+    def from_rows(
+        cls, rows: Iterable[tuple[Target, int, int]], *, complete: bool = True
     ) -> RevocationSet:
-        """The set of (target, cutoff) rows, as the store reads them (the cutoff matters
-        for a ``sub`` only; the latest of two for one ``sub`` wins)."""
+        """The set of (target, cutoff, expires_at) rows, as the store reads them (the cutoff
+        matters for a ``sub`` only; the latest of two for one ``sub`` wins)."""
         subs: dict[str, int] = {}
         origins: set[str] = set()
         jtis: set[str] = set()
-        for target, cutoff in rows:
+        first_expiry = math.inf
+        for target, cutoff, expires in rows:
+            first_expiry = min(first_expiry, expires)
             if target.kind == "sub":
                 subs[target.value] = max(subs.get(target.value, 0), cutoff)
             elif target.kind == "origin_jti":
                 origins.add(target.value)
             else:
                 jtis.add(target.value)
-        return cls(MappingProxyType(subs), frozenset(origins), frozenset(jtis), complete)
+        return cls(
+            MappingProxyType(subs), frozenset(origins), frozenset(jtis), complete, first_expiry
+        )
 
     def __len__(self) -> int:
         return len(self.subs) + len(self.origin_jtis) + len(self.jtis)

@@ -108,7 +108,10 @@ def _sign_out(runtime: Runtime, sub: str) -> None:
     from authz.handlers.signout import sign_out_everywhere  # noqa: PLC0415
 
     settings = runtime.settings
-    client = boto3.client("cognito-idp", region_name=settings.region)
+    pool = settings.user_pool_id
+    # The pool's own region, which its id starts with, whatever region the table is in.
+    region = pool.split("_", 1)[0] if pool else settings.region
+    client = boto3.client("cognito-idp", region_name=region)
     result = sign_out_everywhere(client, settings.user_pool_id, sub)
     if result.signed_out:
         out.print(
@@ -166,9 +169,10 @@ def revoke(
     )
     result = runtime.revocations.revoke(revocation)
     out.print(_describe(result.revocation))
+    # Stages are flushed first: a slow or failing Cognito must not delay that.
+    report_freshness(runtime, result.epoch)
     if cognito:
         _sign_out(runtime, target.value)
-    report_freshness(runtime, result.epoch)
     return 0
 
 

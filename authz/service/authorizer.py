@@ -32,7 +32,6 @@ never turned into a Deny or an Allow.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -93,7 +92,9 @@ class Authorizer:
             repository if isinstance(repository, RevocationSource) else None,
             max_entries=self.config.revocations_max_entries,
             stale_if_error_seconds=self.config.stale_if_error_seconds,
+            refresh_seconds=self.config.epoch_check_seconds,
             clock=clock,
+            wall_clock=wall_clock,
         )
         self._lock = threading.Lock()
         # The guard calls clear() (below) when it reads a moved epoch.
@@ -110,9 +111,11 @@ class Authorizer:
         """Drop every cached policy and verified token; reload the revocations before next use."""
         # Locked because the local gateway calls from several threads (Lambda never does).
         with self._lock:
+            # Revocations first: a request between these steps must not find fresh
+            # caches and a set not yet marked outdated, and remember what it decided.
+            self.revocations.clear()
             self._caches.clear()
             self._memo.clear()
-            self.revocations.clear()
 
     def authorize(self, token: str, method_arn: str) -> Outcome:
         """Decide ``method_arn`` for the bearer of ``token``.
@@ -170,8 +173,11 @@ class Authorizer:
             # with the documents this request needs (one request, not two).
             return True
         # A failed read keeps serving what is cached; the next request reads again.
-        with contextlib.suppress(StoreError):
+        try:
             self._guard.check(self.repository.epoch)
+        except StoreError:
+            # Documents are re-read when their TTL ends; the revocations get the same bound.
+            self.revocations.expire(self.config.ttl_seconds)
         return False
 
     def _from_memo(self, memo: MemoEntry, method_arn: str) -> Outcome:

@@ -12,6 +12,16 @@ the epoch stands still.
 The token memo needs no check of its own: its entries were checked when they
 were made, and the epoch move that brings a new revocation empties it.
 
+Two things change what the set should hold without moving the epoch, and
+each also makes the next check reload it, at most once per
+``refresh_seconds`` (the epoch check interval):
+
+- time: a held revocation expires (DynamoDB's TTL deletion writes no epoch),
+  and a set that is not ``complete`` may have room again;
+- an epoch that cannot be read: ``Authorizer`` calls ``expire(older_than)``
+  when its epoch read fails, so a revocation written meanwhile is loaded
+  within the documents' cache TTL, as a policy edit would be.
+
 If the reload fails, the set held keeps serving for
 ``stale_if_error_seconds`` after the move was seen (as stale policy
 documents do), reported as stale so nothing decided with it is remembered;
@@ -23,6 +33,7 @@ propagates (500). A set that is not ``complete`` (more live revocations than
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -43,13 +54,18 @@ class RevocationHolder:
         *,
         max_entries: int,
         stale_if_error_seconds: float,
+        refresh_seconds: float,
         clock: Callable[[], float],
+        wall_clock: Callable[[], float],
     ) -> None:
         self._source = source
         self._max_entries = max_entries
         self._stale_if_error = stale_if_error_seconds
+        self._refresh = refresh_seconds
         self._clock = clock
+        self._wall_clock = wall_clock
         self._set = EMPTY
+        self._loaded_at = -math.inf  # monotonic time of the last successful load
         # A repository that cannot hold revocations has none to load.
         self._loaded = source is None
         self._outdated_since: float | None = None if source is None else clock()
@@ -69,12 +85,22 @@ class RevocationHolder:
             if self._outdated_since is None:
                 self._outdated_since = self._clock()
 
+    def expire(self, older_than: float) -> None:
+        """Reload before the next check if the set was loaded more than ``older_than`` s ago."""
+        if self._clock() - self._loaded_at >= older_than:
+            self.clear()
+
     def check(self, claims: Mapping[str, Any]) -> bool:
         """Raise RevokedTokenError if a live revocation refuses these verified claims.
 
         Returns True when the answer came from a current set, False when from one
         held past a failed reload (the decision must then not be remembered).
         """
+        held = self._set
+        if (
+            held.first_expiry <= self._wall_clock() or not held.complete
+        ) and self._clock() - self._loaded_at >= self._refresh:
+            self.clear()
         current = self._current()
         held = self._set
         target = held.match(claims)
@@ -107,6 +133,7 @@ class RevocationHolder:
         with self._lock:
             self._set = loaded
             self._loaded = True
+            self._loaded_at = self._clock()
             # A move seen while this load ran may have written a revocation it missed.
             if self._moves == moves:
                 self._outdated_since = None

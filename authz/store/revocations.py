@@ -38,7 +38,7 @@ from pynamodb.exceptions import CancellationReason, PynamoDBException, TransactW
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from authz.errors import NotFoundError, StoreError, StoreUnavailableError
+from authz.errors import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from authz.revocations import (
     Revocation,
     RevocationEvent,
@@ -47,7 +47,7 @@ from authz.revocations import (
 )
 from authz.store import codec
 from authz.store import cursor as cursors
-from authz.store.models import BoundTable, RevocationEventItem, RevocationItem
+from authz.store.models import EXPIRES_AT, BoundTable, RevocationEventItem, RevocationItem
 from authz.store.reads import Reads
 from authz.store.revocation_keys import (
     REVOCATION_HISTORY_PK,
@@ -63,7 +63,7 @@ __all__ = ["Revocations"]
 
 _MICROSECOND = timedelta(microseconds=1)
 # What the authorizer's set needs of each item: the target (in the key) and the cutoff.
-_LIVE_ATTRIBUTES = ("sk", "cutoff")
+_LIVE_ATTRIBUTES = ("sk", "cutoff", EXPIRES_AT)
 
 
 class _HistoryTaken(Exception):
@@ -164,7 +164,7 @@ class Revocations:
         all the set keeps.
         """
         rows = self._live_rows(max_entries + 1)
-        return RevocationSet.from_cutoffs(
+        return RevocationSet.from_rows(
             map(_live_row, rows[:max_entries]), complete=len(rows) <= max_entries
         )
 
@@ -221,7 +221,7 @@ class Revocations:
             current = self.get(target)  # NotFoundError when absent or expired
             model = self._table.revocation
             at = self._clock()
-            # The item read, still live: a revocation written since is not lifted unseen.
+            # The item read, still live: one written since is not lifted unseen (ConflictError).
             condition = (
                 model.sk.exists()
                 & (model.revoked_at == current.revoked_at)
@@ -235,7 +235,14 @@ class Revocations:
                 reason=current.reason,
             )
             stored = codec.revocation_item(model, current)
-            self._commit(lambda tx: tx.delete(stored, condition=condition), event)
+            try:
+                self._commit(lambda tx: tx.delete(stored, condition=condition), event)
+            except _Changed:
+                # Lifting whatever is there now could lift a revocation the caller never saw.
+                raise ConflictError(
+                    f"revocation {target} changed while it was being lifted; "
+                    "read it again and delete it if it should still go"
+                ) from None
             return RevocationWrite(revocation=current, epoch=self._reads.epoch())
 
         return self._retrying(target, attempt)
@@ -300,13 +307,14 @@ def _cancelled(exc: TransactWriteError, table: str) -> Exception:
     return StoreError(f"TransactWriteItems on {table!r} cancelled: {codes}")
 
 
-def _live_row(row: dict[str, Any]) -> tuple[Target, int]:
-    """The target and cutoff of one projected row; StoreError when it holds neither."""
+def _live_row(row: dict[str, Any]) -> tuple[Target, int, int]:
+    """The target, cutoff and expiry of one projected row; StoreError when it lacks one."""
     sk = row.get("sk", {}).get("S")
     with codec.readable(sk):
         if not isinstance(sk, str):
             raise ValueError("no sort key")
         cutoff = row.get("cutoff", {}).get("N")
-        if not isinstance(cutoff, str):
-            raise ValueError("no cutoff")
-        return target_of(sk), int(cutoff)
+        expires = row.get(EXPIRES_AT, {}).get("N")
+        if not isinstance(cutoff, str) or not isinstance(expires, str):
+            raise ValueError("no cutoff or expiry")
+        return target_of(sk), int(cutoff), int(expires)

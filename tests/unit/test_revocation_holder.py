@@ -20,6 +20,7 @@ from authz.store.types import RevocationSource
 
 WALL = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 STALE = 60.0
+REFRESH = 5.0
 ALICE_OLD = {"sub": "alice", "iat": int(WALL.timestamp()) - 10, "jti": "j1", "origin_jti": "o1"}
 BOB = {"sub": "bob", "iat": int(WALL.timestamp()) - 10, "jti": "j2", "origin_jti": "o2"}
 
@@ -70,7 +71,12 @@ def make(max_entries: int = 100) -> tuple[RevocationHolder, Switched, MemoryRepo
     assert isinstance(store, RevocationSource)
     clock = Clock()
     holder = RevocationHolder(
-        store, max_entries=max_entries, stale_if_error_seconds=STALE, clock=clock
+        store,
+        max_entries=max_entries,
+        stale_if_error_seconds=STALE,
+        refresh_seconds=REFRESH,
+        clock=clock,
+        wall_clock=lambda: WALL.timestamp() + clock.now - 1000.0,
     )
     return holder, store, repo, clock
 
@@ -217,7 +223,14 @@ def test_a_clear_during_a_load_keeps_the_set_outdated() -> None:
 
 
 def test_without_a_source_there_is_nothing_to_read_or_refuse() -> None:
-    holder = RevocationHolder(None, max_entries=1, stale_if_error_seconds=0, clock=Clock())
+    holder = RevocationHolder(
+        None,
+        max_entries=1,
+        stale_if_error_seconds=0,
+        refresh_seconds=REFRESH,
+        clock=Clock(),
+        wall_clock=WALL.timestamp,
+    )
     holder.clear()
     assert holder.check(ALICE_OLD) is True
     assert holder.check({}) is True

@@ -416,5 +416,7 @@ def test_a_token_of_the_revocation_second_is_refused(offset: int, micros: int) -
 @given(revocation_sets())
 def test_the_stores_rows_make_the_same_set(drawn: tuple[RevocationSet, list[Revocation]]) -> None:
     held, made = drawn
-    rows = RevocationSet.from_cutoffs(((r.target, r.cutoff) for r in made), complete=held.complete)
+    rows = RevocationSet.from_rows(
+        ((r.target, r.cutoff, r.expires_at) for r in made), complete=held.complete
+    )
     assert rows == held

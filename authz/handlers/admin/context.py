@@ -40,7 +40,13 @@ _REVOCATION_METHODS = (
 )
 # A global sign-out must answer well within the Lambda's timeout: the revocation
 # is already written, and a hung call would lose the response that says so.
-_COGNITO_TIMEOUTS = {"connect_timeout": 2, "read_timeout": 3, "retries": {"max_attempts": 2}}
+# One attempt per call, ListUsers and the sign-out: at most 6 s in all, which with the flush's
+# wait for the epoch interval stays inside the admin function's timeout.
+_COGNITO_TIMEOUTS = {
+    "connect_timeout": 1,
+    "read_timeout": 2,
+    "retries": {"max_attempts": 1, "mode": "standard"},
+}
 
 
 @dataclass

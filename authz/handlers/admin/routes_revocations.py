@@ -141,6 +141,9 @@ def revocations_router() -> APIGatewayRouter:
         request = scope(router)
         revocation = _new_revocation(request, body)
         written = request.deps.revocations().revoke(revocation)
+        # Flushed before Cognito is called: a slow sign-out must not keep the stage's
+        # cached answers alive, nor run the function out of time before the flush.
+        freshness = _written(request, written.epoch)
         cognito = None
         if body.cognito:
             result = _sign_out(request, revocation.target.value)
@@ -149,7 +152,7 @@ def revocations_router() -> APIGatewayRouter:
             action="revoked",
             revocation=revocation_out(written.revocation),
             epoch=written.epoch,
-            freshness=_written(request, written.epoch),
+            freshness=freshness,
             cognito=cognito,
         )
         location = f"/revocations/{written.revocation.target.id}"

@@ -444,3 +444,12 @@ def test_a_store_without_revocations_answers_501(admin_settings: Any) -> None:
     for method, path, kwargs in ROUTES:
         r = call(app, method, path, **kwargs)
         assert (r.status, r.error_code) == (501, "not_implemented"), (method, path)
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"])
+def test_an_until_out_of_datetime_range_is_a_400(app: Any, until: str) -> None:
+    """Converting such a time to UTC overflows; that is bad input, not a failure."""
+    answer = call(app, "POST", "/revocations", body={"sub": "u-range", "until": until})
+    assert answer.status == 400, answer.body
+    assert answer.body["error"]["code"] == "invalid_revocation"
+    assert call(app, "GET", "/revocations/sub:u-range").status == 404
