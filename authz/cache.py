@@ -17,7 +17,8 @@ process). ``stale_get`` serves an expired entry for a bounded time more,
 only when the caller could not reach the store (stale-if-error).
 
 A lock guards each structure: free in Lambda (one request at a time) and
-cheap for the threaded local gateway.
+cheap for the threaded local gateway. A ``BoundedMap`` of built-in keys
+reads without it (see ``BoundedMap._read``).
 """
 
 from __future__ import annotations
@@ -56,14 +57,19 @@ class BoundedMap(Generic[K, V]):
     """A dict of at most ``max_entries`` items; the least recently inserted or read goes first.
 
     Reads through ``get`` and ``[]`` count as use; ``in`` and ``len`` do not.
+
+    ``builtin_keys=True`` promises that every key is built from ``str``,
+    ``bytes``, ``int`` and tuples of them, exactly (no subclasses); reads then
+    take no lock (see ``_read``).
     """
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, *, builtin_keys: bool = False) -> None:
         if max_entries < 1:
             raise ValueError(f"max_entries must be >= 1, got {max_entries}")
         self.max_entries = max_entries
         self._items: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
+        self._builtin_keys = builtin_keys
 
     @overload
     def get(self, key: K) -> V | None: ...
@@ -72,19 +78,39 @@ class BoundedMap(Generic[K, V]):
     def get(self, key: K, default: D) -> V | D: ...
 
     def get(self, key: K, default: object = None) -> object:
+        if self._builtin_keys:
+            return self._read(key, default)
         with self._lock:
-            # One lookup on a miss and two on a hit: the memo asks on every request.
-            value = self._items.get(key, _ABSENT)
-            if value is _ABSENT:
-                return default
+            return self._read(key, default)
+
+    def _read(self, key: K, default: object) -> object:
+        # Unlocked when the keys are built-in (the memo asks on every request,
+        # and the lock would cost more than the read). Hashing and comparing
+        # such keys runs no Python code, so each OrderedDict call below is one
+        # step the GIL keeps whole: a read sees the map before or after a
+        # concurrent write, never half of one. Writers still lock each other
+        # out. What a reader can meet between its two calls is the key evicted
+        # or cleared by a writer (move_to_end raises KeyError); the value it
+        # found is returned all the same, as a read just before that write
+        # would have returned it, and callers that must not use what a
+        # clear() dropped check a generation, not this map. A key whose
+        # ``__eq__`` is Python code could let a writer run in the middle of
+        # an OrderedDict lookup, which the OrderedDict does not survive
+        # safely: such maps keep the lock.
+        value = self._items.get(key, _ABSENT)
+        if value is _ABSENT:
+            return default
+        try:  # noqa: SIM105  # contextlib.suppress would build an object per read
             self._items.move_to_end(key)
-            return value
+        except KeyError:
+            pass  # evicted or cleared since the read: nothing left to reorder
+        return value
 
     def __getitem__(self, key: K) -> V:
-        with self._lock:
-            value = self._items[key]
-            self._items.move_to_end(key)
-            return value
+        value = self.get(key, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value  # type: ignore[return-value]  # not _ABSENT, so a V
 
     def __setitem__(self, key: K, value: V) -> None:
         with self._lock:
@@ -101,6 +127,8 @@ class BoundedMap(Generic[K, V]):
 
     def peek(self, key: K, default: object = None) -> object:
         """Like ``get``, but not a use: the item keeps its place in the eviction order."""
+        if self._builtin_keys:
+            return self._items.get(key, default)  # unlocked, as in ``_read``
         with self._lock:
             return self._items.get(key, default)
 

@@ -37,7 +37,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import IO, Any, Literal, NamedTuple
 
@@ -89,23 +89,27 @@ def _service_name(env: Mapping[str, str]) -> str:
 
 class DecisionRecord(NamedTuple):
     """What one decision line reports (a NamedTuple: one is built per
-    invocation, and it is cheaper to build than a dataclass)."""
+    invocation, and it is cheaper to build than a dataclass).
+
+    A decision's fields come first and the failures' last, so that the
+    handler builds a decision's record positionally.
+    """
 
     outcome: Outcome
     kind: str
     latency_us: float
     request_id: str | None = None
     sub: str | None = None
-    selectors: Iterable[object] | None = None
+    selectors: tuple[object, ...] | None = None
     epoch: int | None = None
     token_cache_hit: bool = False
     policy_cache_hit: bool = False
     stale: bool = False
     policy_bytes: int = 0
+    jwks_fetches: int = 0
     store_error: bool = False
     too_large: bool = False
     keys_unavailable: bool = False
-    jwks_fetches: int = 0
     reason: str | None = None
 
 

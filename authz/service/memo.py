@@ -65,9 +65,16 @@ class TokenMemo:
         self._clock = clock
         self._wall_clock = wall_clock
         # An expanded policy is for one API and stage, hence the key's second part.
-        self._entries: BoundedMap[tuple[bytes, str], MemoEntry] = BoundedMap(max_entries)
-        # One object per distinct issuer and client id string, only sharing is lost on eviction.
-        self._strings: BoundedMap[str, str] = BoundedMap(max_entries)
+        # Built-in keys (a digest, and text of the methodArn an event's JSON
+        # carried), so that the read every request makes takes no lock.
+        self._entries: BoundedMap[tuple[bytes, str], MemoEntry] = BoundedMap(
+            max_entries, builtin_keys=True
+        )
+        # One (issuer, client id) pair per distinct pair: its strings are shared
+        # by the principals that have them, only sharing is lost on eviction.
+        self._origins: BoundedMap[tuple[str, str | None], tuple[str, str | None]] = BoundedMap(
+            max_entries
+        )
 
     def get(self, digest: bytes, api_key: str, generation: int) -> MemoEntry | None:
         entry = self._entries.get((digest, api_key))
@@ -102,21 +109,23 @@ class TokenMemo:
         """
         claims = principal.claims
         kept = {k: claims[k] for k in map(claim_key, variables) if k in claims} if variables else {}
-        client_id = principal.client_id
+        issuer, client_id = self._share(principal.issuer, principal.client_id)
         return Principal(
             principal.sub,
             principal.username,
-            None if client_id is None else self._share(client_id),
+            client_id,
             principal.token_use,
             shared.groups,
             shared.scopes,
-            self._share(principal.issuer),
+            issuer,
             principal.expires_at,
             MappingProxyType(kept) if kept else _NO_CLAIMS,
         )
 
-    def _share(self, text: str) -> str:
-        found = self._strings.get(text)
+    def _share(self, issuer: str, client_id: str | None) -> tuple[str, str | None]:
+        # One lookup for both: an app client belongs to one issuer's pool.
+        origin = (issuer, client_id)
+        found = self._origins.get(origin)
         if found is None:
-            self._strings[text] = found = text
+            self._origins[origin] = found = origin
         return found

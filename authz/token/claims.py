@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -155,8 +156,11 @@ def _username(payload: Mapping[str, Any], token_use: Literal["access", "id"]) ->
 
 
 def _groups(payload: Mapping[str, Any]) -> tuple[str, ...]:
-    groups = payload.get("cognito:groups", [])
-    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+    groups = payload.get("cognito:groups", _MISSING)
+    if groups is _MISSING:
+        return ()
+    # all() over map() rather than a generator: one pass without a Python frame per group.
+    if not isinstance(groups, list) or not all(map(isinstance, groups, repeat(str))):
         raise ClaimError(
             "cognito:groups must be a list of strings",
             claim="cognito:groups",
@@ -190,15 +194,16 @@ def _token_use(token_use: object, wanted: str) -> Literal["access", "id"]:
 def _number(payload: Mapping[str, Any], name: str, error: type[ClaimError]) -> float | None:
     """A NumericDate claim: int or float, finite, not a bool; None if absent."""
     value = payload.get(name, _MISSING)
-    if value is _MISSING:
-        return None
     # Exact types (JSON yields nothing else): bool, a subclass of int, is refused.
-    kind = type(value)
     # Bounded: a huge int would overflow float(); NaN/inf never compare sanely.
+    # Cognito's times are whole seconds, so that case is tested first.
+    kind = type(value)
     if (kind is int and -_MAX_SECONDS <= value <= _MAX_SECONDS) or (
         kind is float and math.isfinite(value)
     ):
         return value  # type: ignore[no-any-return]  # int or float, checked above
+    if value is _MISSING:
+        return None
     raise error(
         f"{name} must be a number of seconds",
         claim=name,

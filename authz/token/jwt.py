@@ -35,7 +35,7 @@ _PAD = (b"", b"", b"==", b"=")
 # mutated) by their encoded form. Bounded: a flood of distinct headers only
 # costs what parsing costs anyway.
 _HEADER_MEMO = 64
-_HEADERS: BoundedMap[bytes, dict[str, Any]] = BoundedMap(_HEADER_MEMO)
+_HEADERS: BoundedMap[bytes, dict[str, Any]] = BoundedMap(_HEADER_MEMO, builtin_keys=True)
 
 
 class Decoded(NamedTuple):
