@@ -153,16 +153,7 @@ class PreTokenTrigger:
         except NotFoundError:
             return
         except StoreError as exc:
-            self.logger.error(
-                "revocation could not be read; sign-in refused",
-                extra={
-                    "error": type(exc).__name__,
-                    "detail": str(exc),
-                    "sub": sub,
-                    "user_pool_id": event.get("userPoolId"),
-                },
-            )
-            raise StoreUnavailableError(_UNAVAILABLE) from exc
+            raise self._unavailable("revocation", exc, event, sub=sub) from exc
         if not revocation.blocks_sign_in(self._clock()):
             return
         self.logger.warning(
@@ -172,6 +163,22 @@ class PreTokenTrigger:
         # Cognito shows this message to the client: no reason, no author.
         raise SignInBlockedError("sign-in is not allowed for this user at this time")
 
+    def _unavailable(
+        self, what: str, exc: StoreError, event: Mapping[str, Any], **context: Any
+    ) -> StoreUnavailableError:
+        """Log that ``what`` could not be read and give the error that refuses the sign-in."""
+        self.logger.error(
+            f"{what} could not be read; sign-in refused",
+            extra={
+                "error": type(exc).__name__,
+                "detail": str(exc),
+                **context,
+                "user_pool_id": event.get("userPoolId"),
+            },
+        )
+        # Cognito shows this message to the client: say nothing internal.
+        return StoreUnavailableError(_UNAVAILABLE)
+
     def _settings_for(
         self, groups: tuple[str, ...], event: Mapping[str, Any]
     ) -> MergedTokenSettings:
@@ -179,17 +186,7 @@ class PreTokenTrigger:
         try:
             records = self._repository.get_many(selectors)
         except StoreError as exc:
-            self.logger.error(
-                "token settings could not be read; sign-in refused",
-                extra={
-                    "error": type(exc).__name__,
-                    "detail": str(exc),
-                    "groups": list(groups),
-                    "user_pool_id": event.get("userPoolId"),
-                },
-            )
-            # Cognito shows this message to the client: say nothing internal.
-            raise StoreUnavailableError(_UNAVAILABLE) from exc
+            raise self._unavailable("token settings", exc, event, groups=list(groups)) from exc
 
         by_group: dict[str, TokenSettings] = {}
         for selector in selectors:

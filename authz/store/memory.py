@@ -31,7 +31,7 @@ from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
 from authz.revocations import Revocation, RevocationEvent, RevocationSet, Target
 from authz.store import cursor as cursors
-from authz.store.revocation_keys import revocation_position
+from authz.store.revocation_keys import revocation_position, revoke_event
 from authz.store.types import (
     ITEM_LIMIT_BYTES,
     HistoryEntry,
@@ -224,16 +224,7 @@ class MemoryRepository:
 
     def revoke(self, revocation: Revocation) -> RevocationWrite:
         self.revocations[revocation.target] = revocation
-        self._log_revocation(
-            RevocationEvent(
-                target=revocation.target,
-                action="revoke",
-                at=revocation.revoked_at,
-                by=revocation.revoked_by,
-                reason=revocation.reason,
-                until=revocation.until,
-            )
-        )
+        self._log_revocation(revoke_event(revocation))
         return RevocationWrite(revocation=revocation, epoch=self._epoch)
 
     def get_revocation(self, target: Target) -> Revocation:

@@ -56,11 +56,12 @@ from authz.store.types import (
     check_limit,
 )
 
-__all__ = ["TRANSACT_GET_MAX_ITEMS", "Reads"]
+__all__ = ["TRANSACT_GET_MAX_ITEMS", "Reads", "page_of"]
 
 TRANSACT_GET_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit
 
 ItemT = TypeVar("ItemT", PolicyItem, HistoryEntryItem, RevocationItem, RevocationEventItem)
+T = TypeVar("T")
 
 
 class Reads:
@@ -245,12 +246,7 @@ class Reads:
             index_name=LIST_INDEX,
             exclusive_start_key=start,
         )
-        # One item more than asked tells whether another page exists, so the
-        # last page always ends with cursor None (never with an empty page).
-        page, more = items[:limit], len(items) > limit
-        records = tuple(codec.record(i) for i in page)
-        next_cursor = cursors.encode({"after": page[-1].pk}) if more else None
-        return Page(items=records, cursor=next_cursor)
+        return page_of(items, limit, codec.record, lambda last: cursors.encode({"after": last.pk}))
 
     def history(
         self, selector: Selector, *, limit: int = 50, cursor: str | None = None
@@ -268,13 +264,12 @@ class Reads:
             scan_index_forward=False,
             exclusive_start_key=start,
         )
-        page, more = raws[:limit], len(raws) > limit
-        entries = tuple(codec.history_entry(selector, i) for i in page)
-        next_cursor = None
-        if more:
-            revision = int(page[-1].sk[len(HISTORY_PREFIX) :])
-            next_cursor = cursors.encode({"after": revision, "selector": str(selector)})
-        return Page(items=entries, cursor=next_cursor)
+
+        def after(last: HistoryEntryItem) -> str:
+            revision = int(last.sk[len(HISTORY_PREFIX) :])
+            return cursors.encode({"after": revision, "selector": str(selector)})
+
+        return page_of(raws, limit, lambda i: codec.history_entry(selector, i), after)
 
     def query(
         self, hash_key: str, model: type[ItemT], limit: int, what: str, **query: Any
@@ -295,6 +290,22 @@ class Reads:
                 return list(pages)
         except PynamoDBException as exc:
             raise translate(exc, "Query", self._table.name) from exc
+
+
+def page_of(
+    items: Sequence[ItemT],
+    limit: int,
+    convert: Callable[[ItemT], T],
+    cursor_after: Callable[[ItemT], str],
+) -> Page[T]:
+    """The first ``limit`` of ``items`` read by ``Reads.query``, and the cursor past the last.
+
+    One item more than asked tells whether another page exists, so the last
+    page always ends with cursor None (never with an empty page).
+    """
+    page = items[:limit]
+    next_cursor = cursor_after(page[-1]) if len(items) > limit else None
+    return Page(items=tuple(convert(i) for i in page), cursor=next_cursor)
 
 
 def _list_start(cursor: str, kind: str | None) -> dict[str, dict[str, str]]:

@@ -1,4 +1,5 @@
-"""Where revocations and their history sit in the table: keys shared by every repository.
+"""Where revocations and their history sit in the table: keys shared by every repository,
+and the history entry a revocation writes.
 
 No AWS import: ``MemoryRepository`` orders its history with the same
 positions as the table, so both page it identically (``authz.store.cursor``).
@@ -8,13 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from authz.revocations import RevocationEvent, Target
+from authz.revocations import Revocation, RevocationEvent, Target
 
 __all__ = [
     "REVOCATIONS_PK",
     "REVOCATION_HISTORY_PK",
     "revocation_position",
     "revocation_sk",
+    "revoke_event",
     "target_of",
 ]
 
@@ -46,3 +48,15 @@ def revocation_position(event: RevocationEvent) -> str:
     # Integer arithmetic: a float timestamp can land one microsecond off.
     micros = (event.at - _EPOCH) // _MICROSECOND
     return f"{micros:016d}#{event.target.id}"
+
+
+def revoke_event(revocation: Revocation) -> RevocationEvent:
+    """The history entry that writing ``revocation`` adds."""
+    return RevocationEvent(
+        target=revocation.target,
+        action="revoke",
+        at=revocation.revoked_at,
+        by=revocation.revoked_by,
+        reason=revocation.reason,
+        until=revocation.until,
+    )

@@ -27,18 +27,16 @@ pauses (jittered) first. After ``write_attempts`` tries the write raises
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import CancellationReason, PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from authz.errors import ConflictError, NotFoundError, StoreError, StoreUnavailableError
+from authz.errors import ConflictError, NotFoundError, StoreUnavailableError
 from authz.revocations import (
     Revocation,
     RevocationEvent,
@@ -47,16 +45,17 @@ from authz.revocations import (
 )
 from authz.store import codec
 from authz.store import cursor as cursors
-from authz.store.models import EXPIRES_AT, BoundTable, RevocationEventItem, RevocationItem
-from authz.store.reads import Reads
+from authz.store.models import EXPIRES_AT, RevocationEventItem, RevocationItem
+from authz.store.reads import page_of
 from authz.store.revocation_keys import (
     REVOCATION_HISTORY_PK,
     REVOCATIONS_PK,
     revocation_sk,
+    revoke_event,
     target_of,
 )
-from authz.store.timeouts import StoreTimeouts
-from authz.store.translate import UNAVAILABLE_CODES, error_code, translate
+from authz.store.transact import Contended, EpochWriter, codes_of, refused
+from authz.store.translate import error_code, translate
 from authz.store.types import Page, RevocationWrite, check_limit
 
 __all__ = ["Revocations"]
@@ -74,29 +73,8 @@ class _Changed(Exception):
     """The revocation a delete read was replaced or removed before the delete landed."""
 
 
-class _Contended(Exception):
-    """Another transaction held an item; the write may simply be tried again."""
-
-
-class Revocations:
+class Revocations(EpochWriter):
     """Every revocation read and write of one table, through its one connection."""
-
-    def __init__(
-        self,
-        table: BoundTable,
-        timeouts: StoreTimeouts,
-        reads: Reads,
-        *,
-        clock: Callable[[], datetime],
-        sleep: Callable[[float], None],
-        jitter: random.Random,
-    ) -> None:
-        self._table = table
-        self._timeouts = timeouts
-        self._reads = reads
-        self._clock = clock
-        self._sleep = sleep
-        self._jitter = jitter
 
     def _now(self) -> float:
         return self._clock().timestamp()
@@ -131,10 +109,12 @@ class Revocations:
             consistent_read=True,
             exclusive_start_key=start,
         )
-        page, more = items[:limit], len(items) > limit
-        revocations = tuple(codec.revocation(i) for i in page)
-        next_cursor = cursors.encode({"revocation": revocations[-1].target.id}) if more else None
-        return Page(items=revocations, cursor=next_cursor)
+        return page_of(
+            items,
+            limit,
+            codec.revocation,
+            lambda last: cursors.encode({"revocation": target_of(last.sk).id}),
+        )
 
     def history(self, *, limit: int, cursor: str | None) -> Page[RevocationEvent]:
         check_limit(limit)
@@ -151,10 +131,12 @@ class Revocations:
             scan_index_forward=False,
             exclusive_start_key=start,
         )
-        page, more = items[:limit], len(items) > limit
-        events = tuple(codec.revocation_event(i) for i in page)
-        next_cursor = cursors.encode({"revocation_event": page[-1].sk}) if more else None
-        return Page(items=events, cursor=next_cursor)
+        return page_of(
+            items,
+            limit,
+            codec.revocation_event,
+            lambda last: cursors.encode({"revocation_event": last.sk}),
+        )
 
     def live(self, *, max_entries: int) -> RevocationSet:
         """Every live revocation; past ``max_entries`` the first ones and ``complete=False``.
@@ -199,14 +181,7 @@ class Revocations:
 
     def revoke(self, revocation: Revocation) -> RevocationWrite:
         item = codec.revocation_item(self._table.revocation, revocation)
-        event = RevocationEvent(
-            target=revocation.target,
-            action="revoke",
-            at=revocation.revoked_at,
-            by=revocation.revoked_by,
-            reason=revocation.reason,
-            until=revocation.until,
-        )
+        event = revoke_event(revocation)
 
         def attempt(shift: int) -> RevocationWrite:
             shifted = replace(event, at=event.at + shift * _MICROSECOND)
@@ -253,17 +228,9 @@ class Revocations:
         The transaction's items, in pynamodb's order: the revocation (a delete
         or a put), the history entry, the epoch; ``_cancelled`` relies on it.
         """
-        history, epoch = self._table.revocation_event, self._table.epoch
-        entry = codec.revocation_event_item(history, event)
+        entry = codec.revocation_event_item(self._table.revocation_event, event)
         try:
-            # The token makes a botocore retry after a lost response idempotent
-            # instead of failing on the condition the first attempt satisfied.
-            with TransactWrite(
-                connection=self._table.connection, client_request_token=str(uuid.uuid4())
-            ) as tx:
-                write(tx)
-                tx.save(entry, condition=history.sk.does_not_exist())
-                tx.update(epoch(), actions=[epoch.epoch.add(1)])
+            self._transact(write, entry)
         except TransactWriteError as exc:
             raise _cancelled(exc, self._table.name) from exc
 
@@ -279,11 +246,8 @@ class Revocations:
                 shift += 1
             except _Changed:
                 continue
-            except _Contended:
-                ceiling = min(
-                    self._timeouts.write_backoff * 2**number, self._timeouts.write_backoff_cap
-                )
-                self._sleep(self._jitter.uniform(0, ceiling))
+            except Contended:
+                self._pause(number)
         raise StoreUnavailableError(
             f"revocation {target} kept changing during {self._timeouts.write_attempts} "
             "attempts; try again"
@@ -295,16 +259,12 @@ def _cancelled(exc: TransactWriteError, table: str) -> Exception:
     if error_code(exc)[0] != "TransactionCanceledException":
         return translate(exc, "TransactWriteItems", table)
     reasons: Sequence[CancellationReason | None] = exc.cancellation_reasons
-    codes = [r.code if r is not None else None for r in reasons]
+    codes = codes_of(reasons)
     if codes[:1] == ["ConditionalCheckFailed"]:
         return _Changed()
     if codes[1:2] == ["ConditionalCheckFailed"]:
         return _HistoryTaken()
-    if "TransactionConflict" in codes:
-        return _Contended()
-    if any(c in UNAVAILABLE_CODES for c in codes):
-        return StoreUnavailableError(f"TransactWriteItems on {table!r} throttled: {codes}")
-    return StoreError(f"TransactWriteItems on {table!r} cancelled: {codes}")
+    return refused(reasons, table)
 
 
 def _live_row(row: dict[str, Any]) -> tuple[Target, int, int]:

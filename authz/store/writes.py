@@ -21,16 +21,12 @@ which case it is that later value (TransactWriteItems returns no values).
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.expressions.condition import Condition
-from pynamodb.transactions import TransactWrite
 
 from authz.errors import (
     AlreadyExistsError,
@@ -44,10 +40,9 @@ from authz.policy.document import PolicyDocument
 from authz.policy.selector import Selector
 from authz.store import codec
 from authz.store.codec import PolicyState
-from authz.store.models import BoundTable, HistoryEntryItem, PolicyItem
-from authz.store.reads import Reads
-from authz.store.timeouts import StoreTimeouts
-from authz.store.translate import UNAVAILABLE_CODES, error_code, is_item_too_large, translate
+from authz.store.models import HistoryEntryItem, PolicyItem
+from authz.store.transact import Contended, EpochWriter, codes_of, refused
+from authz.store.translate import error_code, translate
 from authz.store.types import ITEM_LIMIT_BYTES, MAX_REVISION, Action, PolicyRecord, WriteResult
 
 __all__ = ["PutRequest", "Writes"]
@@ -59,10 +54,6 @@ class _Changed(Exception):
     def __init__(self, state: PolicyState | None) -> None:
         super().__init__("policy item changed")
         self.state = state  # None when DynamoDB did not return the old item
-
-
-class _Contended(Exception):
-    """Another transaction held the item; the write may simply be tried again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,25 +97,8 @@ class PutRequest:
         return "create"
 
 
-class Writes:
-    """Every write of one table, through its one connection."""
-
-    def __init__(
-        self,
-        table: BoundTable,
-        timeouts: StoreTimeouts,
-        reads: Reads,
-        *,
-        clock: Callable[[], datetime],
-        sleep: Callable[[float], None],
-        jitter: random.Random,
-    ) -> None:
-        self._table = table
-        self._timeouts = timeouts
-        self._reads = reads
-        self._clock = clock
-        self._sleep = sleep
-        self._jitter = jitter
+class Writes(EpochWriter):
+    """Every policy write of one table, through its one connection."""
 
     def put(self, request: PutRequest) -> WriteResult:
         if request.create_only and request.expected_version is not None:
@@ -175,11 +149,8 @@ class Writes:
                 return attempt(known)
             except _Changed as changed:
                 known = changed.state
-            except _Contended:
-                ceiling = min(
-                    self._timeouts.write_backoff * 2**number, self._timeouts.write_backoff_cap
-                )
-                self._sleep(self._jitter.uniform(0, ceiling))
+            except Contended:
+                self._pause(number)
         raise StoreUnavailableError(
             f"{selector} kept changing during {self._timeouts.write_attempts} attempts; try again"
         )
@@ -262,7 +233,7 @@ class Writes:
                     f"the {what} for {item.pk} would be {size} bytes; "
                     f"DynamoDB's item limit is {ITEM_LIMIT_BYTES} bytes"
                 )
-        policy, history, epoch = self._table.policy, self._table.history, self._table.epoch
+        policy = self._table.policy
         condition: Condition
         if state.kind == "absent":
             condition = policy.pk.does_not_exist()
@@ -271,14 +242,9 @@ class Writes:
         else:
             condition = policy.deleted == True  # noqa: E712  # a pynamodb condition, not a test
         try:
-            # The token makes a botocore retry after a lost response idempotent
-            # instead of failing on the condition the first attempt satisfied.
-            with TransactWrite(
-                connection=self._table.connection, client_request_token=str(uuid.uuid4())
-            ) as tx:
-                tx.save(item, condition=condition, return_values="ALL_OLD")
-                tx.save(entry, condition=history.sk.does_not_exist())
-                tx.update(epoch(), actions=[epoch.epoch.add(1)])
+            self._transact(
+                lambda tx: tx.save(item, condition=condition, return_values="ALL_OLD"), entry
+            )
         except TransactWriteError as exc:
             raise self._cancelled(exc, item) from exc
 
@@ -297,18 +263,9 @@ class Writes:
 
     def _refused(self, reasons: Sequence[CancellationReason | None], item: PolicyItem) -> Exception:
         """The error for a transaction cancelled for another reason than the policy's condition."""
-        name = self._table.name
-        codes = [r.code if r is not None else None for r in reasons]
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+        if codes_of(reasons)[1:2] == ["ConditionalCheckFailed"]:
             return StoreError(
                 f"history of {item.pk} already has an entry for this version although the policy "
                 "item does not; was the policy item removed outside authz?"
             )
-        if "TransactionConflict" in codes:
-            return _Contended()
-        for r in reasons:
-            if r is not None and is_item_too_large(r.code, r.message):
-                return ItemTooLargeError(f"TransactWriteItems on {name!r}: {r.message}")
-        if any(c in UNAVAILABLE_CODES for c in codes):
-            return StoreUnavailableError(f"TransactWriteItems on {name!r} throttled: {codes}")
-        return StoreError(f"TransactWriteItems on {name!r} cancelled: {codes}")
+        return refused(reasons, self._table.name)

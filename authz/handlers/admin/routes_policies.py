@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from authz.handlers.admin.context import RequestScope, scope
+from authz.handlers.admin.context import scope
 from authz.handlers.admin.errors import ApiError
-from authz.handlers.admin.freshness import freshness_after_write
 from authz.handlers.admin.guard import warnings_out
 from authz.handlers.admin.http import etag, parse_preconditions
 from authz.handlers.admin.models import (
@@ -40,6 +39,7 @@ from authz.handlers.admin.routing import (
     responses,
     selector_of,
 )
+from authz.handlers.admin.written import freshness_of
 from authz.policy.selector import Selector
 
 __all__ = ["policies_router"]
@@ -47,11 +47,6 @@ __all__ = ["policies_router"]
 
 def _location(selector: Selector) -> str:
     return f"/policies/{selector.kind}/{quote(selector.name, safe='')}"
-
-
-def _written(request: RequestScope, epoch: int) -> Any:
-    deps = request.deps
-    return freshness_after_write(epoch, deps.settings, deps.flusher, deps.clock, deps.sleep)
 
 
 def policies_router() -> APIGatewayRouter:
@@ -136,7 +131,7 @@ def policies_router() -> APIGatewayRouter:
             version=record.version,
             epoch=result.epoch,
             policy=policy_out(record),
-            freshness=_written(request, result.epoch),
+            freshness=freshness_of(request, result.epoch),
             warnings=warnings_out(document),
             impact=effect.changes,
             impact_notice=effect.notice,
@@ -185,7 +180,7 @@ def policies_router() -> APIGatewayRouter:
             selector=str(selector),
             version=result.version,
             epoch=result.epoch,
-            freshness=_written(request, result.epoch),
+            freshness=freshness_of(request, result.epoch),
             impact=effect.changes,
             impact_notice=effect.notice,
         )

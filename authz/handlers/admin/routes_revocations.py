@@ -19,10 +19,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from authz.handlers.admin.context import RequestScope, scope
 from authz.handlers.admin.errors import ApiError
-from authz.handlers.admin.freshness import freshness_after_write
 from authz.handlers.admin.http import decode_path_name
 from authz.handlers.admin.models import (
-    Freshness,
     RevocationDeleteOut,
     RevocationEventOut,
     RevocationHistoryPage,
@@ -33,6 +31,7 @@ from authz.handlers.admin.models import (
     SignOutOut,
 )
 from authz.handlers.admin.routing import json_response, only_known_query, responses
+from authz.handlers.admin.written import freshness_of
 from authz.handlers.signout import SignOutResult, sign_out_everywhere
 from authz.revocations import Revocation, RevocationEvent, RevocationKind, Target
 
@@ -118,11 +117,6 @@ def _sign_out(request: RequestScope, sub: str) -> SignOutResult:
     return sign_out_everywhere(client, deps.settings.user_pool_id, sub)
 
 
-def _written(request: RequestScope, epoch: int) -> Freshness:
-    deps = request.deps
-    return freshness_after_write(epoch, deps.settings, deps.flusher, deps.clock, deps.sleep)
-
-
 def revocations_router() -> APIGatewayRouter:
     """A new router for one app (see ``policies_router``)."""
     router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
@@ -143,7 +137,7 @@ def revocations_router() -> APIGatewayRouter:
         written = request.deps.revocations().revoke(revocation)
         # Flushed before Cognito is called: a slow sign-out must not keep the stage's
         # cached answers alive, nor run the function out of time before the flush.
-        freshness = _written(request, written.epoch)
+        freshness = freshness_of(request, written.epoch)
         cognito = None
         if body.cognito:
             result = _sign_out(request, revocation.target.value)
@@ -199,7 +193,7 @@ def revocations_router() -> APIGatewayRouter:
             action="deleted",
             revocation=revocation_out(written.revocation),
             epoch=written.epoch,
-            freshness=_written(request, written.epoch),
+            freshness=freshness_of(request, written.epoch),
         )
         return json_response(200, out)
 

@@ -1,18 +1,23 @@
-"""Helpers for the authorizer tests: events, a settable clock, a failing store, policies."""
+"""Helpers for the authorizer tests: events, settable clocks, a verifier of known tokens,
+failing stores, policies."""
 
 from __future__ import annotations
 
 import copy
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from authz.errors import StoreUnavailableError
+from authz.errors import ExpiredTokenError, StoreUnavailableError
 from authz.policy import PolicyDocument, Selector
 from authz.revocations import RevocationSet
+from authz.settings import CacheConfig
+from authz.store.memory import MemoryRepository
 from authz.store.types import PolicyRecord
+from authz.token.principal import Principal
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 PLACEHOLDER = "<token>"
@@ -66,6 +71,108 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+# The state machines' wall clock start and cache timings, which their bounds are sums of.
+WALL_START = 1_700_000_000.0
+EPOCH_CHECK = 5.0
+TTL = 30.0
+STALE_IF_ERROR = 60.0
+
+
+def machine_cache(*, max_entries: int, revocations_max_entries: int | None = None) -> CacheConfig:
+    """The state machines' cache configuration (``TTL``, ``EPOCH_CHECK``, ``STALE_IF_ERROR``)."""
+    more: dict[str, int] = {}
+    if revocations_max_entries is not None:  # else CacheConfig's own default
+        more["revocations_max_entries"] = revocations_max_entries
+    return CacheConfig(
+        ttl_seconds=TTL,
+        max_entries=max_entries,
+        epoch_check_seconds=EPOCH_CHECK,
+        stale_if_error_seconds=STALE_IF_ERROR,
+        policy_max_bytes=100_000,
+        **more,
+    )
+
+
+def principal(
+    sub: str,
+    exp: float,
+    *,
+    groups: tuple[str, ...] = (),
+    scopes: tuple[str, ...] = (),
+    claims: Mapping[str, Any] | None = None,
+) -> Principal:
+    """A verified access token's principal as a test's verifier returns it."""
+    return Principal(
+        sub,
+        sub,
+        "client",
+        "access",
+        groups,
+        scopes,
+        "https://issuer.example",
+        int(exp),
+        {"sub": sub, "username": sub} if claims is None else claims,
+    )
+
+
+class WallClock:
+    """Seconds since the epoch from ``start``, moved together with the monotonic ``clock``."""
+
+    def __init__(self, clock: Clock, start: float) -> None:
+        self.clock = clock
+        self.offset = start - clock.now
+
+    def __call__(self) -> float:
+        return self.clock.now + self.offset
+
+    def datetime(self) -> datetime:
+        return datetime.fromtimestamp(self(), UTC)
+
+
+class KnownTokens:
+    """A TokenVerifier over the tokens ``principal_of`` knows; honours ``exp`` like the real one."""
+
+    def __init__(self, wall_clock: WallClock, principal_of: Callable[[str], Principal]) -> None:
+        self.wall_clock = wall_clock
+        self.principal_of = principal_of
+
+    def verify(self, token: str) -> Principal:
+        principal = self.principal_of(token)
+        if self.wall_clock() >= principal.expires_at:
+            raise ExpiredTokenError("expired", claim="exp")
+        return principal
+
+
+class Switched:
+    """An in-memory store as the authorizer sees it: ``down`` makes every read fail."""
+
+    def __init__(self, inner: MemoryRepository) -> None:
+        self.inner = inner
+        self.down = False
+
+    def _up(self) -> None:
+        if self.down:
+            raise StoreUnavailableError("injected: store down")
+
+    def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]:
+        self._up()
+        return self.inner.get_many(selectors)
+
+    def epoch(self) -> int:
+        self._up()
+        return self.inner.epoch()
+
+
+class SnapshotReads(Switched):
+    """Mixed in before a ``Switched``: the cold start's combined read, as DynamoRepository has."""
+
+    def get_many_with_epoch(
+        self, selectors: Sequence[Selector]
+    ) -> tuple[dict[Selector, PolicyRecord], int]:
+        self._up()
+        return self.inner.get_many(selectors), self.inner.epoch()
 
 
 class FlakyRepository:

@@ -17,7 +17,7 @@ network and no real time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,19 +26,24 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from authz.errors import ExpiredTokenError, StoreError, StoreUnavailableError
+from authz.errors import ExpiredTokenError, StoreError
 from authz.policy import PolicyDocument, Selector
 from authz.service import Authorizer, Outcome, simulate
-from authz.settings import CacheConfig
 from authz.store.memory import MemoryRepository
-from authz.store.types import PolicyRecord
 from authz.token.principal import Principal
-from tests.functional.authorizer.support import Clock
-
-WALL_START = 1_700_000_000.0
-EPOCH_CHECK = 5.0
-TTL = 30.0
-STALE_IF_ERROR = 60.0
+from tests.functional.authorizer.support import (
+    EPOCH_CHECK,
+    STALE_IF_ERROR,
+    TTL,
+    WALL_START,
+    Clock,
+    KnownTokens,
+    SnapshotReads,
+    Switched,
+    WallClock,
+    machine_cache,
+    principal,
+)
 
 API = "arn:aws:execute-api:us-east-1:123456789012:abcdef123"
 
@@ -79,17 +84,7 @@ ARNS = [
 
 
 def _principal(sub: str, groups: tuple[str, ...], scopes: tuple[str, ...], exp: float) -> Principal:
-    return Principal(
-        sub,
-        sub,
-        "client",
-        "access",
-        groups,
-        scopes,
-        "https://issuer.example",
-        int(exp),
-        {"sub": sub, "username": sub},
-    )
+    return principal(sub, exp, groups=groups, scopes=scopes)
 
 
 PRINCIPALS = {
@@ -104,63 +99,17 @@ PRINCIPALS = {
 }
 
 
-class WallClock:
-    """Seconds since the epoch, moved together with the monotonic clock."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.offset = WALL_START - clock.now
-
-    def __call__(self) -> float:
-        return self.clock.now + self.offset
-
-
-class KnownTokens:
-    """A TokenVerifier that knows its principals and honours ``exp`` like the real one."""
-
-    def __init__(self, wall_clock: WallClock) -> None:
-        self.wall_clock = wall_clock
-
-    def verify(self, token: str) -> Principal:
-        principal = PRINCIPALS[token]
-        if self.wall_clock() >= principal.expires_at:
-            raise ExpiredTokenError("expired", claim="exp")
-        return principal
-
-
-class Switched:
-    """The store as the authorizer sees it: ``down`` makes every read fail."""
-
-    def __init__(self, inner: MemoryRepository) -> None:
-        self.inner = inner
-        self.down = False
-
-    def _up(self) -> None:
-        if self.down:
-            raise StoreUnavailableError("injected: store down")
-
-    def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]:
-        self._up()
-        return self.inner.get_many(selectors)
-
-    def epoch(self) -> int:
-        self._up()
-        return self.inner.epoch()
+class Passthrough(Switched):
+    """Everything else the authorizer asks of the store, unswitched."""
 
     def __getattr__(self, name: str) -> Any:
         if name == "get_many_with_epoch":
-            raise AttributeError(name)  # only SwitchedSnapshot offers the cold-start read
+            raise AttributeError(name)  # only PassthroughSnapshot offers the cold-start read
         return getattr(self.inner, name)
 
 
-class SwitchedSnapshot(Switched):
-    """The same, offering the cold start's combined read as DynamoRepository does."""
-
-    def get_many_with_epoch(
-        self, selectors: Sequence[Selector]
-    ) -> tuple[dict[Selector, PolicyRecord], int]:
-        self._up()
-        return self.inner.get_many(selectors), self.inner.epoch()
+class PassthroughSnapshot(SnapshotReads, Passthrough):
+    pass
 
 
 @dataclass(frozen=True)
@@ -175,26 +124,20 @@ class CacheMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = Clock()
-        self.wall_clock = WallClock(self.clock)
+        self.wall_clock = WallClock(self.clock, WALL_START)
         self.inner = MemoryRepository()
         self.history: list[Version] = [Version(self.clock.now, MemoryRepository())]
         self.down_since: float | None = None
         self.answers: dict[tuple[int, str, str], tuple[bool, Mapping[str, Any]]] = {}
         self.authorizer: Authorizer
-        self.store: Switched
+        self.store: Passthrough
 
     @initialize(snapshots=st.booleans(), max_entries=st.sampled_from([1, 3, 1000]))
     def build(self, snapshots: bool, max_entries: int) -> None:
-        self.store = (SwitchedSnapshot if snapshots else Switched)(self.inner)
-        config = CacheConfig(
-            ttl_seconds=TTL,
-            max_entries=max_entries,
-            epoch_check_seconds=EPOCH_CHECK,
-            stale_if_error_seconds=STALE_IF_ERROR,
-            policy_max_bytes=100_000,
-        )
+        self.store = (PassthroughSnapshot if snapshots else Passthrough)(self.inner)
+        config = machine_cache(max_entries=max_entries)
         self.authorizer = Authorizer(
-            KnownTokens(self.wall_clock),
+            KnownTokens(self.wall_clock, PRINCIPALS.__getitem__),
             self.store,
             cache=config,
             clock=self.clock,

@@ -28,9 +28,8 @@ so every run, under any Hypothesis profile, plays the same programs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -43,21 +42,26 @@ from authz.errors import (
     RevocationsOverflowError,
     RevokedTokenError,
     StoreError,
-    StoreUnavailableError,
 )
-from authz.policy import PolicyDocument, Selector
+from authz.policy import PolicyDocument
 from authz.revocations import KINDS, Revocation, RevocationKind, RevocationSet, Target
 from authz.service import Authorizer
-from authz.settings import CacheConfig
 from authz.store.memory import MemoryRepository
-from authz.store.types import PolicyRecord
 from authz.token.principal import Principal
-from tests.functional.authorizer.support import Clock
+from tests.functional.authorizer.support import (
+    EPOCH_CHECK,
+    STALE_IF_ERROR,
+    TTL,
+    WALL_START,
+    Clock,
+    KnownTokens,
+    SnapshotReads,
+    Switched,
+    WallClock,
+    machine_cache,
+    principal,
+)
 
-WALL_START = 1_700_000_000.0
-EPOCH_CHECK = 5.0
-TTL = 30.0
-STALE_IF_ERROR = 60.0
 DOWN_BOUND = TTL + STALE_IF_ERROR + EPOCH_CHECK
 # Short, so that revocations expire while the machine runs.
 LIFETIME = 240
@@ -73,76 +77,20 @@ ALLOW_ALL = PolicyDocument.from_dict(
 )
 
 
-class WallClock:
-    """Seconds since the epoch, moved together with the monotonic clock."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.offset = WALL_START - clock.now
-
-    def __call__(self) -> float:
-        return self.clock.now + self.offset
-
-    def datetime(self) -> datetime:
-        return datetime.fromtimestamp(self(), UTC)
-
-
-class KnownTokens:
-    """A TokenVerifier over the machine's minted tokens; honours ``exp`` like the real one."""
-
-    def __init__(self, wall_clock: WallClock) -> None:
-        self.wall_clock = wall_clock
-        self.claims: dict[str, dict[str, Any]] = {}
-
-    def verify(self, token: str) -> Principal:
-        claims = self.claims[token]
-        if self.wall_clock() >= claims["exp"]:
-            raise ExpiredTokenError("expired", claim="exp")
-        return Principal(
-            claims["sub"],
-            claims["sub"],
-            "client",
-            "access",
-            (),
-            (),
-            "https://issuer.example",
-            claims["exp"],
-            claims,
-        )
-
-
-class Switched:
-    """The store as the authorizer sees it: ``down`` makes every read fail."""
-
-    def __init__(self, inner: MemoryRepository) -> None:
-        self.inner = inner
-        self.down = False
-
-    def _up(self) -> None:
-        if self.down:
-            raise StoreUnavailableError("injected: store down")
-
-    def get_many(self, selectors: Sequence[Selector]) -> dict[Selector, PolicyRecord]:
-        self._up()
-        return self.inner.get_many(selectors)
-
-    def epoch(self) -> int:
-        self._up()
-        return self.inner.epoch()
+class SwitchedRevocations(Switched):
+    """Also the revocations, switched like the policies (and so held by the authorizer)."""
 
     def live_revocations(self, *, max_entries: int) -> RevocationSet:
         self._up()
         return self.inner.live_revocations(max_entries=max_entries)
 
 
-class SwitchedSnapshot(Switched):
-    """The same, offering the cold start's combined read as DynamoRepository does."""
+class SwitchedRevocationsSnapshot(SnapshotReads, SwitchedRevocations):
+    pass
 
-    def get_many_with_epoch(
-        self, selectors: Sequence[Selector]
-    ) -> tuple[dict[Selector, PolicyRecord], int]:
-        self._up()
-        return self.inner.get_many(selectors), self.inner.epoch()
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    return principal(claims["sub"], claims["exp"], claims=claims)
 
 
 @dataclass(frozen=True)
@@ -158,29 +106,23 @@ class RevocationMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = Clock()
-        self.wall_clock = WallClock(self.clock)
+        self.wall_clock = WallClock(self.clock, WALL_START)
         self.inner = MemoryRepository({"default": ALLOW_ALL}, clock=self.wall_clock.datetime)
-        self.verifier = KnownTokens(self.wall_clock)
+        self.claims: dict[str, dict[str, Any]] = {}
+        self.verifier = KnownTokens(self.wall_clock, lambda token: _principal(self.claims[token]))
         self.tokens: list[str] = []
         self.written: dict[Target, float] = {}
         self.states: list[State] = [State(self.clock.now, ())]
         self.down = False
         self.max_entries = 0
         self.authorizer: Authorizer
-        self.store: Switched
+        self.store: SwitchedRevocations
 
     @initialize(snapshots=st.booleans(), max_entries=st.sampled_from([1, 1000]))
     def build(self, snapshots: bool, max_entries: int) -> None:
         self.max_entries = max_entries
-        self.store = (SwitchedSnapshot if snapshots else Switched)(self.inner)
-        config = CacheConfig(
-            ttl_seconds=TTL,
-            max_entries=1000,
-            epoch_check_seconds=EPOCH_CHECK,
-            stale_if_error_seconds=STALE_IF_ERROR,
-            policy_max_bytes=100_000,
-            revocations_max_entries=max_entries,
-        )
+        self.store = (SwitchedRevocationsSnapshot if snapshots else SwitchedRevocations)(self.inner)
+        config = machine_cache(max_entries=1000, revocations_max_entries=max_entries)
         self.authorizer = Authorizer(
             self.verifier,
             self.store,  # type: ignore[arg-type]  # a PolicyRepository for what it reads
@@ -194,7 +136,7 @@ class RevocationMachine(RuleBasedStateMachine):
     def _mint(self, claims: dict[str, Any]) -> str:
         token = f"token-{len(self.tokens)}"
         self.tokens.append(token)
-        self.verifier.claims[token] = claims
+        self.claims[token] = claims
         return token
 
     @precondition(lambda self: len(self.tokens) < MAX_TOKENS)
@@ -216,7 +158,7 @@ class RevocationMachine(RuleBasedStateMachine):
     @precondition(lambda self: 0 < len(self.tokens) < MAX_TOKENS)
     @rule(data=st.data())
     def refresh(self, data: st.DataObject) -> None:
-        old = self.verifier.claims[data.draw(st.sampled_from(self.tokens), label="token")]
+        old = self.claims[data.draw(st.sampled_from(self.tokens), label="token")]
         now = math.floor(self.wall_clock())
         self._mint({**old, "jti": f"jti-{len(self.tokens)}", "iat": now, "exp": now + LIFETIME})
 
@@ -233,7 +175,7 @@ class RevocationMachine(RuleBasedStateMachine):
         until=st.sampled_from([None, 1, 30, 300, 3000]),
     )
     def revoke(self, data: st.DataObject, kind: RevocationKind, until: int | None) -> None:
-        claims = self.verifier.claims[data.draw(st.sampled_from(self.tokens), label="token")]
+        claims = self.claims[data.draw(st.sampled_from(self.tokens), label="token")]
         at = self.wall_clock.datetime()
         revocation = Revocation.new(
             Target(kind, claims[kind]),
@@ -306,7 +248,7 @@ class RevocationMachine(RuleBasedStateMachine):
             self._decide(token)
 
     def _decide(self, token: str) -> None:
-        claims = self.verifier.claims[token]
+        claims = self.claims[token]
         expired = self.wall_clock() >= claims["exp"]
         refused_by = self._refused_by_old(claims)
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import socket
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -14,7 +13,7 @@ from authz.errors import StoreUnavailableError
 from authz.handlers import pretoken
 from authz.handlers.pretoken import PreTokenTrigger, TriggerStore, v1_claim_value
 from authz.settings import Settings
-from tests.functional.pretoken.helpers import load_event, with_groups
+from tests.functional.pretoken.helpers import load_event, unreachable_repository, with_groups
 
 TENANT = {"claims": {"tenant": "acme"}, "scopes": ["orders/read"]}
 READERS = {"claims": {"plan": "basic"}, "scopes": ["reports/read", "orders/read"]}
@@ -365,24 +364,11 @@ class Untouchable:
         raise AssertionError(f"unexpected store request for {selectors}")
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_store_failure_refuses_the_sign_in(
     trigger_log: logging.Logger, caplog: pytest.LogCaptureFixture, dynamodb_local: Any
 ) -> None:
     """When DynamoDB cannot answer, the trigger raises a generic error and logs the cause."""
-    from authz.store import DynamoRepository, StoreTimeouts
-
-    settings = Settings(
-        table="authz-unreachable", dynamodb_endpoint=f"http://127.0.0.1:{_closed_port()}"
-    )
-    repo = DynamoRepository(
-        settings, timeouts=StoreTimeouts(connect=0.2, read=0.2, attempts=1, batch_retries=0)
-    )
+    repo = unreachable_repository()
     trigger = PreTokenTrigger(repo, logger=trigger_log)
     event = with_groups("pretoken_v2", ["tenant-acme"])
 

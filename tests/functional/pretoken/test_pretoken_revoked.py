@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from authz.handlers import pretoken
 from authz.handlers.pretoken import PreTokenTrigger, SignInBlockedError
 from authz.revocations import Revocation, Target
 from authz.settings import Settings
-from tests.functional.pretoken.helpers import load_event, with_groups
+from tests.functional.pretoken.helpers import load_event, unreachable_repository, with_groups
 
 TENANT = {"claims": {"tenant": "acme"}, "scopes": ["orders/read"]}
 EVENT_SUB = load_event("pretoken_v2")["request"]["userAttributes"]["sub"]
@@ -162,24 +161,11 @@ def test_a_user_event_without_a_sub_is_refused(blocking: PreTokenTrigger) -> Non
         blocking(load_event("pretoken_v2", userAttributes={"email": "a@example.com"}))
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_store_failure_refuses_the_sign_in(
     trigger_log: logging.Logger, caplog: pytest.LogCaptureFixture, dynamodb_local: Any
 ) -> None:
     """With the option on, an unreadable revocation fails the sign-in with the generic message."""
-    from authz.store import DynamoRepository, StoreTimeouts
-
-    settings = Settings(
-        table="authz-unreachable", dynamodb_endpoint=f"http://127.0.0.1:{_closed_port()}"
-    )
-    repo = DynamoRepository(
-        settings, timeouts=StoreTimeouts(connect=0.2, read=0.2, attempts=1, batch_retries=0)
-    )
+    repo = unreachable_repository()
     trigger = PreTokenTrigger(repo, logger=trigger_log, block_revoked=True)
     event = with_groups("pretoken_v2", [])
 

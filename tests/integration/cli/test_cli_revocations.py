@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,25 +20,15 @@ from tests.integration.cli.conftest import Runner
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def table(store_settings: Settings) -> Iterator[DynamoRepository]:
-    repo = DynamoRepository(store_settings)
-    repo.create_table(wait=True)
-    try:
-        yield repo
-    finally:
-        repo.delete_table()
-
-
-def test_revoke_list_history_delete_round_trip(authz: Runner, table: DynamoRepository) -> None:
+def test_revoke_list_history_delete_round_trip(authz: Runner, repository: DynamoRepository) -> None:
     """A revocation is written with its epoch bump, listed, audited, and lifted again."""
-    before = table.epoch()
+    before = repository.epoch()
     revoked = authz("revoke", "--sub", "user-1", "--reason", "laptop stolen", "--actor", "ops")
     assert revoked.code == 0, revoked.output
     assert "Revoked sub:user-1" in revoked.stdout
     assert "every token of this user" in revoked.stdout
     assert f"Policy epoch {before + 1}: visible by" in revoked.stdout
-    stored = table.get_revocation(Target("sub", "user-1"))
+    stored = repository.get_revocation(Target("sub", "user-1"))
     assert (stored.reason, stored.revoked_by, stored.until) == ("laptop stolen", "ops", None)
 
     listed = authz("revocations", "list", "--json")
@@ -54,9 +43,9 @@ def test_revoke_list_history_delete_round_trip(authz: Runner, table: DynamoRepos
     assert f"Lifted sub:user-1 (revoked {stored.revoked_at:%Y-%m-%d %H:%M:%S} UTC by ops)" in (
         deleted.stdout
     )
-    assert table.epoch() == before + 2
+    assert repository.epoch() == before + 2
     with pytest.raises(NotFoundError):
-        table.get_revocation(Target("sub", "user-1"))
+        repository.get_revocation(Target("sub", "user-1"))
     assert authz("revocations", "list").stdout.strip() == "No live revocations."
 
     history = authz("revocations", "history", "--json")
@@ -68,7 +57,7 @@ def test_revoke_list_history_delete_round_trip(authz: Runner, table: DynamoRepos
     ]
 
 
-def test_until_and_each_target_kind(authz: Runner, table: DynamoRepository) -> None:
+def test_until_and_each_target_kind(authz: Runner, repository: DynamoRepository) -> None:
     """--until keeps a user's tokens refused up to that time; sessions and tokens by id."""
     until = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
     text = until.isoformat().replace("+00:00", "Z")
@@ -78,12 +67,12 @@ def test_until_and_each_target_kind(authz: Runner, table: DynamoRepository) -> N
     held = json.loads(authz("revocations", "list", "--json").stdout)
     assert [r["id"] for r in held] == ["jti:token-1", "origin_jti:session-1", "sub:user-2"]
     assert held[2]["until"] == text
-    stored = table.get_revocation(Target("sub", "user-2"))
+    stored = repository.get_revocation(Target("sub", "user-2"))
     assert stored.cutoff == int(until.timestamp())
 
 
 def test_revoking_again_replaces_and_the_history_keeps_both(
-    authz: Runner, table: DynamoRepository
+    authz: Runner, repository: DynamoRepository
 ) -> None:
     assert authz("revoke", "--jti", "t-9", "--reason", "first").code == 0
     assert authz("revoke", "--jti", "t-9", "--reason", "second").code == 0
@@ -93,12 +82,12 @@ def test_revoking_again_replaces_and_the_history_keeps_both(
     assert [e["reason"] for e in history] == ["second", "first"]
 
 
-def test_list_reads_every_page(authz: Runner, table: DynamoRepository) -> None:
+def test_list_reads_every_page(authz: Runner, repository: DynamoRepository) -> None:
     """More revocations than one page (100) are all listed."""
     now = datetime.now(UTC)
     values = sorted(f"jti-{i:03d}" for i in range(130))
     for value in values:
-        table.revoke(
+        repository.revoke(
             Revocation.new(
                 Target("jti", value),
                 reason="",
@@ -132,7 +121,7 @@ def test_list_reads_every_page(authz: Runner, table: DynamoRepository) -> None:
         (("revocations", "delete", "sub:", "--yes"), "invalid sub ''"),
     ],
 )
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("repository")
 def test_bad_input_exits_2_and_writes_nothing(
     args: tuple[str, ...],
     message: str,
@@ -149,24 +138,24 @@ def test_bad_input_exits_2_and_writes_nothing(
 
 
 def test_deleting_what_is_not_revoked_exits_1_naming_it(
-    authz: Runner, table: DynamoRepository
+    authz: Runner, repository: DynamoRepository
 ) -> None:
     result = authz("revocations", "delete", "jti:never-revoked", "--yes")
     assert result.code == 1, result.output
     assert "jti:never-revoked" in result.stderr
-    assert table.epoch() == 0
+    assert repository.epoch() == 0
 
 
 def test_delete_asks_first_and_a_no_keeps_the_revocation(
-    authz: Runner, table: DynamoRepository
+    authz: Runner, repository: DynamoRepository
 ) -> None:
     assert authz("revoke", "--jti", "keep-me").code == 0
     result = authz("revocations", "delete", "jti:keep-me", input="n\n")
     assert result.code == 1
-    assert table.get_revocation(Target("jti", "keep-me")).target.value == "keep-me"
+    assert repository.get_revocation(Target("jti", "keep-me")).target.value == "keep-me"
 
 
-def test_empty_listings_say_so(authz: Runner, table: DynamoRepository) -> None:
+def test_empty_listings_say_so(authz: Runner, repository: DynamoRepository) -> None:
     assert authz("revocations", "list").stdout.strip() == "No live revocations."
     assert authz("revocations", "history").stdout.strip() == "No revocation history."
     assert json.loads(authz("revocations", "list", "--json").stdout) == []
@@ -191,7 +180,7 @@ def _cognito_env(cognito: LocalCognito) -> dict[str, str]:
 
 
 def test_cognito_signs_the_user_out_so_refresh_tokens_stop_working(
-    authz: Runner, table: DynamoRepository, local_cognito: LocalCognito
+    authz: Runner, repository: DynamoRepository, local_cognito: LocalCognito
 ) -> None:
     user = f"u{uuid.uuid4().hex[:8]}"
     local_cognito.create_user(user)
@@ -202,7 +191,7 @@ def test_cognito_signs_the_user_out_so_refresh_tokens_stop_working(
 
     assert result.code == 0, result.output
     assert f"Cognito: signed {user} out everywhere" in result.stdout
-    assert table.get_revocation(Target("sub", sub)).target.value == sub
+    assert repository.get_revocation(Target("sub", sub)).target.value == sub
     with pytest.raises(local_cognito.client.exceptions.NotAuthorizedException):
         local_cognito.client.initiate_auth(
             ClientId=local_cognito.client_id,
@@ -212,17 +201,17 @@ def test_cognito_signs_the_user_out_so_refresh_tokens_stop_working(
 
 
 def test_a_cognito_failure_is_a_warning_and_the_revocation_stands(
-    authz: Runner, table: DynamoRepository, local_cognito: LocalCognito
+    authz: Runner, repository: DynamoRepository, local_cognito: LocalCognito
 ) -> None:
     result = authz("revoke", "--sub", "nobody-here", "--cognito", **_cognito_env(local_cognito))
     assert result.code == 0, result.output
     assert "warning: Cognito sign-out failed: no user with sub nobody-here" in result.stderr
     assert "The revocation stands" in result.stderr
-    assert table.get_revocation(Target("sub", "nobody-here")).target.value == "nobody-here"
+    assert repository.get_revocation(Target("sub", "nobody-here")).target.value == "nobody-here"
 
 
-def test_cognito_without_a_pool_id_warns(authz: Runner, table: DynamoRepository) -> None:
+def test_cognito_without_a_pool_id_warns(authz: Runner, repository: DynamoRepository) -> None:
     result = authz("revoke", "--sub", "someone", "--cognito")
     assert result.code == 0, result.output
     assert "AUTHZ_USER_POOL_ID is not set" in result.stderr
-    assert table.get_revocation(Target("sub", "someone")).target.value == "someone"
+    assert repository.get_revocation(Target("sub", "someone")).target.value == "someone"
