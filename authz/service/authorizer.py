@@ -21,7 +21,7 @@ either, so nothing newer exists to be missed.
 Revocations (``revocations.py``): every new token is checked against the
 live revocations the container holds, after its documents were read (on a
 cold start that read is the epoch snapshot, and the set must not be older
-than it). The set is reloaded only when the epoch moved.
+than it). When the set is read again is that module's docstring.
 
 DynamoDB failure on a miss: an entry expired less than
 ``stale_if_error_seconds`` ago is served (``Outcome.stale``) and the store

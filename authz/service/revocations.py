@@ -65,9 +65,9 @@ class RevocationHolder:
         self._clock = clock
         self._wall_clock = wall_clock
         self._set = EMPTY
-        self._loaded_at = -math.inf  # monotonic time of the last successful load
+        # Monotonic time of the last successful load; -inf before the first.
+        self._loaded_at = -math.inf
         # A repository that cannot hold revocations has none to load.
-        self._loaded = source is None
         self._outdated_since: float | None = None if source is None else clock()
         self._moves = 0  # clear() calls: a load begun before the latest one is not current
         self._lock = threading.Lock()
@@ -123,7 +123,7 @@ class RevocationHolder:
         try:
             loaded = source.live_revocations(max_entries=self._max_entries)
         except StoreError:
-            if self._loaded and self._clock() - since < self._stale_if_error:
+            if math.isfinite(self._loaded_at) and self._clock() - since < self._stale_if_error:
                 return False
             raise
         self._install(loaded, moves)
@@ -132,7 +132,6 @@ class RevocationHolder:
     def _install(self, loaded: RevocationSet, moves: int) -> None:
         with self._lock:
             self._set = loaded
-            self._loaded = True
             self._loaded_at = self._clock()
             # A move seen while this load ran may have written a revocation it missed.
             if self._moves == moves:

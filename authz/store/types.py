@@ -246,6 +246,7 @@ class RevocationSource(Protocol):
         ...
 
 
+@runtime_checkable
 class RevocationRepository(RevocationSource, Protocol):
     """Revocations in the policy table: each write also writes a history entry and bumps
     the policy epoch, in one transaction. Expired revocations are never returned,

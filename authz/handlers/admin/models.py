@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from authz.policy.document import VERSION
-from authz.revocations import MAX_REASON_LENGTH
+from authz.revocations import KINDS, MAX_REASON_LENGTH, RevocationKind
 
 __all__ = [
     "DESCRIPTION_MAX",
@@ -389,7 +389,7 @@ class RevokeBody(_Strict):
 
     @model_validator(mode="after")
     def _one_target(self) -> RevokeBody:
-        given = [name for name in ("sub", "origin_jti", "jti") if getattr(self, name) is not None]
+        given = [kind for kind in KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of sub, origin_jti or jti")
         if self.cognito and self.sub is None:
@@ -399,7 +399,7 @@ class RevokeBody(_Strict):
 
 class RevocationOut(_Out):
     id: str = Field(description="sub:VALUE, origin_jti:VALUE or jti:VALUE")
-    kind: Literal["sub", "origin_jti", "jti"]
+    kind: RevocationKind
     value: str
     reason: str
     revoked_by: str

@@ -33,7 +33,7 @@ from authz.handlers.admin.models import (
 from authz.handlers.admin.routing import json_response, only_known_query, responses
 from authz.handlers.admin.written import freshness_of
 from authz.handlers.signout import SignOutResult, sign_out_everywhere
-from authz.revocations import Revocation, RevocationEvent, RevocationKind, Target
+from authz.revocations import KINDS, Revocation, RevocationEvent, Target
 
 __all__ = ["revocation_out", "revocations_router"]
 
@@ -54,8 +54,7 @@ def _invalid(field: str, message: str) -> ApiError:
 
 
 def _target_of(body: RevokeBody) -> Target:
-    kinds: tuple[RevocationKind, ...] = ("sub", "origin_jti", "jti")
-    kind = next(k for k in kinds if getattr(body, k) is not None)
+    kind = next(k for k in KINDS if getattr(body, k) is not None)
     try:
         return Target(kind, getattr(body, kind))
     except ValueError as exc:
