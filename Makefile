@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: setup dev test quick lint typecheck pytest deploy-check bench fuzz clean
+.PHONY: setup dev test quick lint typecheck pytest deploy-check console screenshots bench fuzz clean
 
 setup: $(VENV)/.installed node_modules/.installed
 	@scripts/step "Checking for Java 17+ (DynamoDB Local)" scripts/ensure-java
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (e.g. apt-get install -y nodejs npm)"; exit 1; }
-	@scripts/step "Installing npm packages (DynamoDB Local, serverless; first run: about a minute)" npm ci --no-audit --no-fund --loglevel=error
+	@scripts/step "Installing npm packages (DynamoDB Local, serverless, the console build; first run: about a minute)" npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## Run the whole stack locally (DynamoDB Local, local Cognito, local API Gateway).
@@ -45,6 +45,15 @@ pytest:
 
 deploy-check:
 	scripts/check-deploy
+
+## Rebuild the console (console/ -> authz/handlers/admin/console_assets, committed);
+## tests/browser/test_console_build.py checks that what is committed is this build.
+console: node_modules/.installed
+	npm run build:console
+
+## Refresh docs/console/*.png from the page tests (a fresh stack with the demo policies).
+screenshots: setup
+	CONSOLE_SCREENSHOTS=docs/console $(PY) -m pytest -q tests/browser/test_console_pages.py
 
 bench: setup
 	$(PY) -m bench

@@ -65,6 +65,11 @@ _ENDPOINT = re.compile(r"^https?://[^\s/]+")
 # quote or a non-ASCII look-alike fails start-up instead of every request.
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_+]{1,128}$")
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+# A hosted UI domain is an origin: the console appends /oauth2/authorize and /oauth2/token,
+# and the CSP names it as a source, where a path or query would not mean what it says.
+_HOSTED_DOMAIN = re.compile(
+    r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?/?$"
+)
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -139,6 +144,15 @@ def _stage_flush(raw: str) -> tuple[tuple[str, str], ...]:
         api_id, stage = pair.split("/", 1)
         out.append((api_id, stage))
     return tuple(out)
+
+
+def _hosted_domain(raw: str) -> str:
+    if not _HOSTED_DOMAIN.match(raw):
+        raise ValueError(
+            "not the https origin of a Cognito hosted UI domain, e.g. "
+            f"https://example.auth.us-east-1.amazoncognito.com (no path or query): {raw!r}"
+        )
+    return raw.rstrip("/")
 
 
 def _routes(raw: str) -> str:
@@ -230,6 +244,11 @@ class Settings:
     pretoken_block_revoked: bool = setting("AUTHZ_PRETOKEN_BLOCK_REVOKED", boolean, False)
     # X-Ray tracing of the Lambda handlers; off unless asked for: the X-Ray SDK slows cold starts.
     tracing: bool = setting("AUTHZ_TRACING", boolean, False)
+    # The console's Cognito hosted UI sign-in (admin API only): both or neither (see _derived).
+    console_domain: str | None = setting("AUTHZ_CONSOLE_DOMAIN", _hosted_domain, None)
+    console_client_id: str | None = setting(
+        "AUTHZ_CONSOLE_CLIENT_ID", matching(_CLIENT_ID, "not an app client id"), None
+    )
 
     @property
     def cache(self) -> CacheConfig:
@@ -288,8 +307,33 @@ def _reject_unknown(env: Mapping[str, str]) -> None:
         )
 
 
+def _check_console(values: Mapping[str, Any]) -> None:
+    """The hosted UI needs its domain and its app client; half of it is a typo, not a choice.
+
+    The console's client must also be one whose tokens the authorizer accepts,
+    or every console sign-in would end in a 401 that no page can explain.
+    """
+    domain, client = values["console_domain"], values["console_client_id"]
+    if (domain is UNSET) != (client is UNSET):
+        missing, given = (
+            ("AUTHZ_CONSOLE_CLIENT_ID", "AUTHZ_CONSOLE_DOMAIN")
+            if client is UNSET
+            else ("AUTHZ_CONSOLE_DOMAIN", "AUTHZ_CONSOLE_CLIENT_ID")
+        )
+        raise ConfigError(
+            missing, f"required when {given} is set (the console's hosted UI needs both)"
+        )
+    ids = values["client_ids"]
+    if client is not UNSET and ids is not UNSET and "*" not in ids and client not in ids:
+        raise ConfigError(
+            "AUTHZ_CONSOLE_CLIENT_ID",
+            f"{client!r} is not in AUTHZ_CLIENT_IDS: the authorizer would refuse its tokens",
+        )
+
+
 def _derived(values: dict[str, Any]) -> dict[str, Any]:
     """Fill in the issuers from the pool, and every issuer's JWKS URL."""
+    _check_console(values)
     pool, issuers = values["user_pool_id"], values["issuers"]
     if issuers is UNSET and pool is not UNSET:
         # Cognito signs with the original issuer unless the pool opted into the

@@ -8,7 +8,8 @@ The Lambda runtime is CPython 3.12 on x86_64 Linux; this machine runs 3.11.
 So the check proves the package in three independent ways:
 
 1. Contents. The zip holds exactly the Lambda code (authz/ without dev/ and
-   the CLI) and the bundled files (routes/, the route files AUTHZ_ROUTES may
+   the CLI; with the built admin console, authz/handlers/admin/console_assets/,
+   but no source map) and the bundled files (routes/, the route files AUTHZ_ROUTES may
    name), every such file of the working tree byte for byte, plus the files
    that the wheels' RECORDs list, nothing else (no tests, node_modules,
    __pycache__, .venv). The distributions in it are exactly
@@ -86,6 +87,8 @@ REQUIRED_CODE = (
     "authz/handlers/admin/app.py",
     "authz/handlers/pretoken.py",
 )
+# The admin console's page; without it GET /console answers 503.
+REQUIRED_ASSETS = ("authz/handlers/admin/console_assets/index.html",)
 HEAVY_IMPORTS = (
     "jose.jwt",
     "jose.backends.cryptography_backend",
@@ -332,6 +335,11 @@ def check_zip(zip_path: Path, pins: Mapping[str, Version]) -> list[Dist]:
         ):
             problems += [f"{n} must not be packaged" for n in names if bad in f"/{n}"]
         problems += [f"{n} must not be packaged" for n in names if n.endswith(".pyc")]
+        problems += [
+            f"{n}: the console's source maps must not be packaged"
+            for n in names
+            if n.startswith("authz/") and n.endswith(".map")
+        ]
         roots = tuple(f"{r}/" for r in pattern_roots(package_patterns()))
         packaged_code = {n for n in names if n.startswith(roots)}
         expected_code = code_files()
@@ -345,6 +353,11 @@ def check_zip(zip_path: Path, pins: Mapping[str, Version]) -> list[Dist]:
             if zf.read(f) != (REPO / f).read_bytes()
         ]
         problems += [f"{f} is missing: no handler module" for f in REQUIRED_CODE if f not in names]
+        problems += [
+            f"{f} is missing: the console is not built (npm run build:console)"
+            for f in REQUIRED_ASSETS
+            if f not in names
+        ]
         owned = set().union(*(d.files for d in dists)) if dists else set()
         problems += [
             f"{n} belongs to no wheel" for n in names if n not in owned and n not in packaged_code

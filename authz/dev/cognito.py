@@ -231,19 +231,24 @@ class LocalCognito:
 
     def tokens(self, username: str, password: str | None = None) -> dict[str, str]:
         """``{"access", "id", "refresh"}`` tokens from ``initiate_auth`` (USER_PASSWORD_AUTH)."""
-        result = self.client.initiate_auth(
-            ClientId=self.client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={
-                "USERNAME": username,
-                "PASSWORD": password if password is not None else self.users[username],
-            },
-        )["AuthenticationResult"]
+        result = self.authenticate(
+            username, password if password is not None else self.users[username]
+        )
         return {
             "access": result["AccessToken"],
             "id": result["IdToken"],
             "refresh": result["RefreshToken"],
         }
+
+    def authenticate(self, username: str, password: str) -> dict[str, Any]:
+        """Cognito's ``AuthenticationResult`` of a USER_PASSWORD_AUTH sign-in (``ExpiresIn``
+        included); botocore's ClientError for bad credentials, KeyError for a challenge."""
+        answer = self.client.initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+        return dict(answer["AuthenticationResult"])
 
     def stop(self) -> None:
         self.server.stop()

@@ -103,6 +103,8 @@ def describe(stack: DevStack) -> str:
         "",
         "authz dev is running. Everything listens on 127.0.0.1; Ctrl-C stops it all.",
         "",
+        f"  Console: {stack.console_url}   (sign in as admin / {DEMO_PASSWORD})",
+        "",
         f"  API Gateway (local)  {url}",
         f"  admin API            {url}/policies   (OpenAPI: {url}/openapi.json)",
         f"  DynamoDB Local       {stack.settings.dynamodb_endpoint}   table {stack.settings.table}",
@@ -212,6 +214,7 @@ def as_json(stack: DevStack) -> dict[str, Any]:
     """The same facts for scripts (``authz dev --json``)."""
     return {
         "url": stack.base_url,
+        "console_url": stack.console_url,
         "dynamodb_endpoint": stack.settings.dynamodb_endpoint,
         "table": stack.settings.table,
         "cognito_endpoint": stack.cognito.endpoint,

@@ -24,6 +24,10 @@ authorizer's correctness depends on, so the local stack fails where AWS would:
   plus ``principalId``; an integration that raises or answers without a
   ``statusCode`` -> 502 ``Internal server error``.
 
+Some paths are answered by the gateway itself, before routing: API Gateway's
+own FlushStageAuthorizersCache request, and the stack's ``local_endpoints``
+under the stage (the console's ``/local/sign-in``), which no Lambda serves.
+
 Gateway responses (401/403/5xx produced by the gateway itself) carry the
 CORS headers that serverless.yml's GatewayResponses add. The API is served
 under ``/<stage>`` like an execute-api URL, so ``start()`` returns
@@ -61,15 +65,20 @@ __all__ = [
     "AuthorizerConfig",
     "LambdaContext",
     "LambdaHandler",
+    "LocalEndpoint",
     "LocalGateway",
     "Route",
     "admin_routes",
+    "console_routes",
 ]
 
 logger = logging.getLogger(__name__)
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 """``handler(event, context)`` exactly as the Lambda runtime calls it."""
+
+LocalEndpoint = Callable[[Request], Response]
+"""A path the local stack serves itself, with no Lambda behind it (``/local/sign-in``)."""
 
 CORS_HEADERS: Mapping[str, str] = {
     "Access-Control-Allow-Origin": "*",
@@ -130,6 +139,18 @@ def admin_routes(handler: LambdaHandler) -> list[Route]:
     return [
         Route(method, path, handler, function_name="admin")
         for method, path in operations(admin_openapi())
+    ]
+
+
+def console_routes(handler: LambdaHandler) -> list[Route]:
+    """The console's static routes: no authorizer, as serverless.yml declares them.
+
+    They are not in the OpenAPI document (they are no API); the page they
+    serve calls the admin routes above with a token.
+    """
+    return [
+        Route("GET", "/console", handler, protected=False, function_name="admin"),
+        Route("GET", "/console/{asset}", handler, protected=False, function_name="admin"),
     ]
 
 
@@ -286,6 +307,7 @@ class LocalGateway:
         stage_variables: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         cors_headers: Mapping[str, str] = CORS_HEADERS,
+        local_endpoints: Mapping[str, LocalEndpoint] | None = None,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -320,6 +342,11 @@ class LocalGateway:
         self._calls = 0
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # Paths the gateway answers itself, before routing: API Gateway's own flush API,
+        # and the stack's endpoints under the stage (given stage-relative).
+        self._local: dict[str, LocalEndpoint] = {self.flush_path: self._flush_request}
+        for path, endpoint in (local_endpoints or {}).items():
+            self._local[f"/{stage}{path}"] = endpoint
 
     def _check_authorizer(self, routes: Sequence[Route]) -> None:
         auth = self._authorizer
@@ -409,8 +436,9 @@ class LocalGateway:
     def _dispatch(self, request: Request) -> Response:
         prefix = f"/{self.stage}"
         full_path = _raw_path(request)
-        if full_path == self.flush_path:
-            return self._flush_request(request)
+        endpoint = self._local.get(full_path)
+        if endpoint is not None:
+            return self._serve_local(endpoint, request, full_path)
         if full_path != prefix and not full_path.startswith(prefix + "/"):
             return _gateway_response(_MISSING_TOKEN, self._cors)
         path = full_path[len(prefix) :] or "/"
@@ -433,6 +461,14 @@ class LocalGateway:
                 return _gateway_response(outcome, self._cors)
             event["requestContext"]["authorizer"] = dict(outcome.authorizer)
         return self._integrate(route, event)
+
+    def _serve_local(self, endpoint: LocalEndpoint, request: Request, path: str) -> Response:
+        try:
+            return endpoint(request)
+        except Exception:
+            # The request may hold a password: log where it failed, never what it carried.
+            logger.exception("local endpoint %s failed; answering 502", path)
+            return _gateway_response(_INTEGRATION_ERROR, self._cors)
 
     # -- events ------------------------------------------------------------------------------
 

@@ -22,8 +22,15 @@ from pathlib import Path
 from authz.dev.backend import handler as backend_handler
 from authz.dev.cognito import DEMO_PASSWORD, LocalCognito
 from authz.dev.dynamodb import DynamoDBLocal
-from authz.dev.gateway import AuthorizerConfig, LocalGateway, Route, admin_routes
+from authz.dev.gateway import (
+    AuthorizerConfig,
+    LocalGateway,
+    Route,
+    admin_routes,
+    console_routes,
+)
 from authz.dev.oauth import LocalTokenEndpoint
+from authz.dev.sign_in import SIGN_IN_PATH, LocalSignIn
 from authz.errors import AuthzError
 from authz.settings import Settings
 from authz.store.files import PolicyTree, read_tree
@@ -83,6 +90,11 @@ class DevStack:
     subs: dict[str, str] = field(default_factory=dict)  # demo user -> sub (to revoke them)
     synced: int = 0
     routes: Path | None = None  # the route file behind AUTHZ_ROUTES, when there is one
+
+    @property
+    def console_url(self) -> str:
+        """The admin console, served by the admin handler like on AWS."""
+        return f"{self.base_url}/console"
 
     def token_for(self, user: str) -> str:
         """A fresh access token (moto's expire after an hour)."""
@@ -242,7 +254,8 @@ def _gateway(
     result_ttl_seconds: int,
     cognito: LocalCognito,
 ) -> LocalGateway:
-    """The local API Gateway: the real authorizer before the admin API and the demo backend."""
+    """The local API Gateway: the real authorizer before the admin API and the demo backend,
+    the console's static routes open, and the console's local sign-in."""
     # Deferred: the handlers pull in Powertools, pydantic and jose.
     from authz.handlers import authorizer  # noqa: PLC0415
     from authz.handlers.admin import app as admin  # noqa: PLC0415
@@ -255,10 +268,17 @@ def _gateway(
             gateway_box[0].flush_authorizer_cache()
 
     # "cognito": true revocations sign users out of the local pool, not AWS's.
-    admin_app = admin.build_app(settings, repository, flusher=flush, cognito=cognito.client)
+    admin_app = admin.build_app(
+        settings,
+        repository,
+        flusher=flush,
+        cognito=cognito.client,
+        local_sign_in_path=SIGN_IN_PATH,
+    )
     gateway = LocalGateway(
         [
             *admin_routes(admin_app),
+            *console_routes(admin_app),
             Route("ANY", "/{proxy+}", backend_handler, function_name="backend"),
         ],
         AuthorizerConfig(
@@ -268,6 +288,7 @@ def _gateway(
         account_id=ACCOUNT,
         api_id=API_ID,
         stage=STAGE,
+        local_endpoints={SIGN_IN_PATH: LocalSignIn(cognito)},
     )
     gateway_box.append(gateway)
     return gateway

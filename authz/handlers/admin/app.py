@@ -19,8 +19,11 @@ validation, one ``Router`` per resource; its pydantic models
     GET    /revocations/{id}                  one live revocation (id: sub:VALUE, ...)
     DELETE /revocations/{id}                  lift it
     GET    /revocation-history?limit=&next=   every revoke and delete, newest first
+    GET    /console, /console/{asset}         the admin console (no token)  admin.console
 
-Before any route runs, the caller must be in ``AUTHZ_ADMIN_GROUP`` according
+The console's paths are static files for everyone and are answered before
+the caller gate (``admin.console``); they never reach the resolver. Before
+any other route runs, the caller must be in ``AUTHZ_ADMIN_GROUP`` according
 to the authorizer context (403 otherwise: the authorizer's own policy should
 already have stopped them, this is defence in depth) and the body must fit
 ``MAX_BODY_BYTES`` (413). Errors are ``{"error": {code, message, details}}``;
@@ -52,6 +55,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 
 from authz.errors import AuthzError
 from authz.handlers.admin.access import load_routes, task_root
+from authz.handlers.admin.console import Console, ConsoleConfig, is_console_path
+from authz.handlers.admin.console_files import ASSETS, AssetFolder
 from authz.handlers.admin.context import AdminDeps, RequestScope
 from authz.handlers.admin.errors import ApiError, from_authz_error, from_validation_errors
 from authz.handlers.admin.freshness import Flusher, boto3_flusher
@@ -180,11 +185,21 @@ def _register_errors(app: _Resolver) -> None:
 
 
 class AdminApp:
-    """One admin API: the caller gate, the body limit, then the resolver."""
+    """One admin API: the console's static paths, else the caller gate, the body limit,
+    then the resolver."""
 
-    def __init__(self, deps: AdminDeps, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        deps: AdminDeps,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        console: Console | None = None,
+    ) -> None:
         self.deps = deps
         self.max_body_bytes = max_body_bytes
+        self.console = (
+            console if console is not None else Console(ConsoleConfig.from_settings(deps.settings))
+        )
         self.resolver = _resolver()
         _register_errors(self.resolver)
         # Powertools' per-request context lives on the resolver; one request at a time.
@@ -195,6 +210,9 @@ class AdminApp:
 
     def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         bind_invocation(function_logger(), context, _request_id(event))
+        if is_console_path(event.get("path")):
+            # Static and the same for everyone: no caller to check (see admin.console).
+            return self.console(event)
         try:
             caller = authorize_caller(event, self.deps.settings.admin_group)
             check_body_size(event, self.max_body_bytes)
@@ -225,6 +243,8 @@ def build_app(
     sleep: Callable[[float], None] = time.sleep,
     routes_base: Path | None = None,
     cognito: CognitoAdmin | None = None,
+    console_assets: Path = ASSETS,
+    local_sign_in_path: str | None = None,
 ) -> AdminApp:
     """The admin API with its collaborators; defaults are the production ones.
 
@@ -236,7 +256,9 @@ def build_app(
     is read here, a relative path from ``routes_base`` (default: the Lambda task
     root); an unreadable value raises ConfigError naming the variable.
     ``cognito`` is the ``cognito-idp`` client of ``"cognito": true`` revocations
-    (built from settings on first use when None).
+    (built from settings on first use when None). ``console_assets`` is the built
+    console's folder; ``local_sign_in_path`` is where the dev stack signs users in
+    (the console then offers its username and password form).
     """
     deps = AdminDeps(
         settings=settings,
@@ -248,7 +270,9 @@ def build_app(
         routes=load_routes(settings.routes, routes_base or task_root()),
         cognito=cognito,
     )
-    return AdminApp(deps, max_body_bytes=max_body_bytes)
+    config = ConsoleConfig.from_settings(settings, local_sign_in_path)
+    console = Console(config, AssetFolder(console_assets))
+    return AdminApp(deps, max_body_bytes=max_body_bytes, console=console)
 
 
 def _build_from_env() -> AdminApp:

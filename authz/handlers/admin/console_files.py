@@ -1,0 +1,90 @@
+"""The console's built files: which ones exist, what they are, how long they may be cached.
+
+The folder's own listing is the allow-list. A request names a file by one
+path segment, and only a name that the listing holds is ever opened, so no
+spelling of ``..``, no encoded slash and no symlink can reach a file outside
+it. The listing is read per request (a handful of entries): a rebuild in
+``authz dev`` shows without a restart, and a Lambda's folder never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ASSETS", "Asset", "AssetFolder"]
+
+ASSETS = Path(__file__).with_name("console_assets")
+"""The built console (``npm run build:console``), committed and packaged with the admin Lambda."""
+
+# Only these kinds are served; anything else in the folder (a source map, a
+# stray file) stays private even when it is packaged by mistake.
+_TYPES: dict[str, tuple[str, bool]] = {
+    ".html": ("text/html; charset=utf-8", False),
+    ".js": ("text/javascript; charset=utf-8", False),
+    ".css": ("text/css; charset=utf-8", False),
+    ".svg": ("image/svg+xml", False),
+    ".json": ("application/json", False),
+    ".txt": ("text/plain; charset=utf-8", False),
+    ".png": ("image/png", True),
+    ".woff2": ("font/woff2", True),
+}
+
+# esbuild names split chunks and hashed entry points "<name>-<8 base32 chars>.<ext>": such a
+# name never changes content, so a browser may keep it. Other names are revalidated.
+_HASHED = re.compile(r"-[A-Z0-9]{8}\.[a-z0-9]+$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One servable file, read."""
+
+    name: str
+    content_type: str
+    binary: bool
+    data: bytes
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.data).hexdigest()[:32] + '"'
+
+    @property
+    def cache_control(self) -> str:
+        return IMMUTABLE if _HASHED.search(self.name) else REVALIDATE
+
+
+class AssetFolder:
+    """The built console in ``folder``; a missing folder is an empty one."""
+
+    def __init__(self, folder: Path = ASSETS) -> None:
+        self.folder = folder
+
+    def names(self) -> frozenset[str]:
+        """The servable files: regular files (no symlinks) of a served kind, not hidden."""
+        try:
+            with os.scandir(self.folder) as entries:
+                return frozenset(
+                    entry.name
+                    for entry in entries
+                    if entry.is_file(follow_symlinks=False)
+                    and not entry.name.startswith(".")
+                    and Path(entry.name).suffix in _TYPES
+                )
+        except (FileNotFoundError, NotADirectoryError):
+            return frozenset()
+
+    def get(self, name: str) -> Asset | None:
+        """The file called exactly ``name`` in the listing, or None."""
+        if name not in self.names():
+            return None
+        content_type, binary = _TYPES[Path(name).suffix]
+        try:
+            data = (self.folder / name).read_bytes()
+        except FileNotFoundError:  # removed by a rebuild between listing and reading
+            return None
+        return Asset(name, content_type, binary, data)

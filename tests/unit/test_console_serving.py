@@ -1,0 +1,324 @@
+"""The admin Lambda serves the console: its files, its config, its CSP, with no token."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from authz.handlers.admin.app import AdminApp, build_app
+from authz.handlers.admin.console import NOT_BUILT, content_security_policy
+from authz.settings import Settings
+from authz.store.memory import MemoryRepository
+from tests.functional.admin.helpers import event
+
+INDEX = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="csp-nonce" content="NONCE">
+<title>authz console</title>
+<link rel="stylesheet" href="console/app.css"></head>
+<body><script src="console/app.js"></script></body></html>
+"""
+HOSTED = "https://example.auth.us-east-1.amazoncognito.com"
+OUTSIDE = "private: not part of the console"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
+@pytest.fixture
+def assets(tmp_path: Path) -> Path:
+    """A built console: the three files esbuild emits, a hashed chunk, and files never served."""
+    folder = tmp_path / "console_assets"
+    folder.mkdir()
+    (folder / "index.html").write_text(INDEX)
+    (folder / "app.js").write_text('console.log("authz");\n')
+    (folder / "app.css").write_text("body{margin:0}\n")
+    (folder / "chunk-AB12CD34.js").write_text("export{};\n")
+    (folder / "logo.png").write_bytes(PNG)
+    (folder / "app.js.map").write_text(OUTSIDE)
+    (folder / ".hidden.js").write_text(OUTSIDE)
+    (folder / "nested").mkdir()
+    (folder / "nested" / "deep.js").write_text("deep")
+    (tmp_path / "outside.js").write_text(OUTSIDE)
+    (folder / "link.js").symlink_to(tmp_path / "outside.js")
+    return folder
+
+
+def _app(assets: Path, env: dict[str, str] | None = None, **kwargs: Any) -> AdminApp:
+    return build_app(
+        Settings.from_env(env or {}),
+        MemoryRepository(),
+        flusher=lambda _api, _stage: None,
+        console_assets=assets,
+        **kwargs,
+    )
+
+
+def anonymous(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    """An event with no authorizer context, as API Gateway sends for an unprotected route."""
+    return event(method, path, authorizer=None, **kwargs)
+
+
+def header(answer: dict[str, Any], name: str) -> str | None:
+    found = {k.lower(): v for k, v in answer["headers"].items()}
+    return found.get(name.lower())
+
+
+def error_code(answer: dict[str, Any]) -> str:
+    code: str = json.loads(answer["body"])["error"]["code"]
+    return code
+
+
+def test_the_page_is_served_without_a_token(assets: Path) -> None:
+    """GET /console answers index.html to a caller with no authorizer context, never cached."""
+    answer = _app(assets)(anonymous("GET", "/console"))
+    assert answer["statusCode"] == 200
+    assert header(answer, "Content-Type") == "text/html; charset=utf-8"
+    assert header(answer, "Cache-Control") == "no-store"
+    assert header(answer, "X-Content-Type-Options") == "nosniff"
+    assert header(answer, "Referrer-Policy") == "no-referrer"
+    assert '<script src="console/app.js"></script>' in answer["body"]
+
+
+def test_each_page_gets_a_fresh_nonce_in_meta_and_csp(assets: Path) -> None:
+    """The nonce in the page's meta tag is the one the CSP allows styles by, new per response."""
+    app = _app(assets)
+    nonces = []
+    for _ in range(2):
+        answer = app(anonymous("GET", "/console"))
+        meta = re.findall(r'<meta name="csp-nonce" content="([^"]+)">', answer["body"])
+        assert len(meta) == 1
+        assert meta[0] != "NONCE"
+        assert len(meta[0]) >= 22  # at least 128 bits
+        assert header(answer, "Content-Security-Policy") == content_security_policy(meta[0])
+        nonces.append(meta[0])
+    assert nonces[0] != nonces[1]
+
+
+def test_the_csp_is_strict() -> None:
+    """No inline script, no eval, styles only by nonce, never framed, no base or plugin."""
+    csp = content_security_policy("n0nce")
+    assert csp == (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-n0nce'; "
+        "connect-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    assert "unsafe" not in csp
+
+
+def test_the_hosted_ui_domain_joins_connect_and_form_action(assets: Path) -> None:
+    """With the hosted UI configured, the page may exchange its code at that domain."""
+    env = {"AUTHZ_CONSOLE_DOMAIN": HOSTED, "AUTHZ_CONSOLE_CLIENT_ID": "console1"}
+    csp = header(_app(assets, env)(anonymous("GET", "/console")), "Content-Security-Policy")
+    assert csp is not None
+    assert f"connect-src 'self' {HOSTED};" in csp
+    assert f"form-action 'self' {HOSTED};" in csp
+    assert "script-src 'self';" in csp
+
+
+def test_a_page_without_the_meta_tag_gets_one(tmp_path: Path) -> None:
+    """The nonce reaches the page even when the build left its meta tag out."""
+    (tmp_path / "index.html").write_text("<html><head><title>t</title></head></html>")
+    answer = _app(tmp_path)(anonymous("GET", "/console"))
+    nonce = re.findall(r'<head><meta name="csp-nonce" content="([^"]+)">', answer["body"])
+    assert nonce
+    assert f"'nonce-{nonce[0]}'" in (header(answer, "Content-Security-Policy") or "")
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("app.css", "text/css; charset=utf-8"),
+    ],
+)
+def test_built_files_are_served_by_name(assets: Path, name: str, content_type: str) -> None:
+    """A file of the listing is answered with its type, an ETag, and revalidation."""
+    answer = _app(assets)(anonymous("GET", f"/console/{name}"))
+    assert answer["statusCode"] == 200
+    assert answer["body"] == (assets / name).read_text()
+    assert answer["isBase64Encoded"] is False
+    assert header(answer, "Content-Type") == content_type
+    assert header(answer, "Cache-Control") == "no-cache"
+    assert header(answer, "X-Content-Type-Options") == "nosniff"
+    assert (header(answer, "ETag") or "").startswith('"')
+
+
+def test_a_hashed_chunk_may_be_cached_for_good(assets: Path) -> None:
+    """esbuild's content-hashed names never change content, so browsers may keep them."""
+    answer = _app(assets)(anonymous("GET", "/console/chunk-AB12CD34.js"))
+    assert header(answer, "Cache-Control") == "public, max-age=31536000, immutable"
+
+
+def test_a_matching_etag_answers_304(assets: Path) -> None:
+    """If-None-Match with the file's ETag gives 304 and no body."""
+    app = _app(assets)
+    etag = header(app(anonymous("GET", "/console/app.js")), "ETag")
+    assert etag is not None
+    again = app(anonymous("GET", "/console/app.js", headers={"If-None-Match": etag}))
+    assert (again["statusCode"], again["body"]) == (304, "")
+    other = app(anonymous("GET", "/console/app.js", headers={"If-None-Match": '"other"'}))
+    assert other["statusCode"] == 200
+
+
+def test_binary_files_travel_base64_encoded(assets: Path) -> None:
+    """A PNG is answered base64-encoded and flagged, as a Lambda proxy answer must."""
+    answer = _app(assets)(anonymous("GET", "/console/logo.png"))
+    assert answer["isBase64Encoded"] is True
+    assert base64.b64decode(answer["body"]) == PNG
+    assert header(answer, "Content-Type") == "image/png"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/app.js.map",  # source maps are never served
+        "/console/.hidden.js",
+        "/console/link.js",  # a symlink, even to a servable kind
+        "/console/nested",
+        "/console/nested/deep.js",
+        "/console/../outside.js",
+        "/console/..%2Foutside.js",
+        "/console/%2e%2e/outside.js",
+        "/console/..",
+        "/console/app.js/",
+        "/console/app.js%00",
+        "/console/APP.JS",
+        "/console/index.html",  # the page has one address, where its relative links work
+        "/console/missing.js",
+    ],
+)
+def test_only_names_in_the_listing_are_served(assets: Path, path: str) -> None:
+    """Anything but a listed file's exact name is 404: no traversal, no symlink, no map."""
+    answer = _app(assets)(anonymous("GET", path))
+    assert answer["statusCode"] == 404
+    assert error_code(answer) == "not_found"
+    assert OUTSIDE not in answer["body"]
+    assert header(answer, "X-Content-Type-Options") == "nosniff"
+
+
+def test_the_trailing_slash_redirects_relatively(assets: Path) -> None:
+    """/console/ sends the browser to ../console, right under any stage prefix."""
+    answer = _app(assets)(anonymous("GET", "/console/"))
+    assert answer["statusCode"] == 302
+    assert header(answer, "Location") == "../console"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/console", "/console/app.js", "/console/config.json"])
+def test_only_get_and_head_are_allowed(assets: Path, method: str, path: str) -> None:
+    """Any other method on the console's paths is 405 with Allow, even for an admin."""
+    answer = _app(assets)(event(method, path, body={"x": 1}))
+    assert answer["statusCode"] == 405
+    assert header(answer, "Allow") == "GET, HEAD"
+    assert error_code(answer) == "method_not_allowed"
+
+
+def test_head_answers_the_headers_without_a_body(assets: Path) -> None:
+    """HEAD /console carries GET's headers and an empty body."""
+    answer = _app(assets)(anonymous("HEAD", "/console"))
+    assert (answer["statusCode"], answer["body"]) == (200, "")
+    assert header(answer, "Content-Security-Policy")
+
+
+def test_an_unbuilt_console_answers_503_saying_how_to_build_it(tmp_path: Path) -> None:
+    """Without index.html the page is 503 with the build command, not a blank page."""
+    answer = _app(tmp_path / "absent")(anonymous("GET", "/console"))
+    assert answer["statusCode"] == 503
+    assert json.loads(answer["body"])["error"] == {
+        "code": "console_not_built",
+        "message": NOT_BUILT,
+        "details": [],
+    }
+    assert "npm run build:console" in NOT_BUILT
+
+
+def config(app: AdminApp) -> dict[str, Any]:
+    answer = app(anonymous("GET", "/console/config.json"))
+    assert answer["statusCode"] == 200
+    assert header(answer, "Content-Type") == "application/json"
+    assert header(answer, "Cache-Control") == "no-store"
+    found: dict[str, Any] = json.loads(answer["body"])
+    return found
+
+
+def test_config_without_sign_in_configured_says_none(assets: Path) -> None:
+    """No hosted UI and no local stack: the page explains what to configure."""
+    assert config(_app(assets)) == {
+        "signIn": "none",
+        "tokenUse": "access",
+        "hosted": None,
+        "localSignInPath": None,
+    }
+
+
+def test_config_with_the_hosted_ui(assets: Path) -> None:
+    """Domain and client id set: the hosted UI, with the token kind the authorizer wants."""
+    env = {
+        "AUTHZ_CONSOLE_DOMAIN": HOSTED + "/",
+        "AUTHZ_CONSOLE_CLIENT_ID": "console1",
+        "AUTHZ_TOKEN_USE": "id",
+    }
+    assert config(_app(assets, env)) == {
+        "signIn": "hosted",
+        "tokenUse": "id",
+        "hosted": {"domain": HOSTED, "clientId": "console1"},
+        "localSignInPath": None,
+    }
+
+
+def test_config_in_the_local_stack(assets: Path) -> None:
+    """The dev stack's own sign-in endpoint makes the page show its username/password form."""
+    env = {"AUTHZ_CONSOLE_DOMAIN": HOSTED, "AUTHZ_CONSOLE_CLIENT_ID": "console1"}
+    app = _app(assets, env, local_sign_in_path="/local/sign-in")
+    assert config(app) == {
+        "signIn": "local",
+        "tokenUse": "access",
+        "hosted": None,
+        "localSignInPath": "/local/sign-in",
+    }
+
+
+def test_any_token_use_makes_the_console_send_access_tokens(assets: Path) -> None:
+    """An authorizer that accepts either kind gets the access token."""
+    assert config(_app(assets, {"AUTHZ_TOKEN_USE": "any"}))["tokenUse"] == "access"
+
+
+@pytest.mark.parametrize("path", ["/consolex", "/console.json", "/policies", "/openapi.json"])
+def test_the_caller_gate_still_guards_every_other_path(assets: Path, path: str) -> None:
+    """Only /console and below skip the gate: a look-alike path without a caller is 403."""
+    answer = _app(assets)(anonymous("GET", path))
+    assert answer["statusCode"] == 403
+    assert error_code(answer) == "forbidden"
+
+
+def test_a_non_admin_is_refused_next_to_the_console(assets: Path) -> None:
+    """A signed-in user outside the admin group gets the console page but no data."""
+    app = _app(assets)
+    assert app(event("GET", "/console", groups='["readers"]'))["statusCode"] == 200
+    assert app(event("GET", "/policies", groups='["readers"]'))["statusCode"] == 403
+
+
+def test_an_admin_still_reaches_the_api_and_look_alikes_are_not_console(assets: Path) -> None:
+    """Through the gate, /policies answers and /consolex is an ordinary 404."""
+    app = _app(assets)
+    assert app(event("GET", "/policies"))["statusCode"] == 200
+    answer = app(event("GET", "/consolex"))
+    assert answer["statusCode"] == 404
+    assert "Content-Security-Policy" not in answer.get("headers", {})
+
+
+def test_the_console_is_not_in_the_openapi_document(assets: Path) -> None:
+    """The console's routes are no API: the document (and everything derived from it) omits them."""
+    document = json.loads(_app(assets)(event("GET", "/openapi.json"))["body"])
+    assert not [p for p in document["paths"] if p.startswith("/console")]
+
+
+def test_the_packaged_folder_is_the_default() -> None:
+    """Without console_assets, the app serves the package's console_assets folder."""
+    app = build_app(Settings.from_env({}), MemoryRepository(), flusher=lambda _a, _s: None)
+    package = Path(__file__).resolve().parents[2] / "authz" / "handlers" / "admin"
+    assert app.console.assets.folder == package / "console_assets"
