@@ -68,7 +68,7 @@ _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 # A hosted UI domain is an origin: the console appends /oauth2/authorize and /oauth2/token,
 # and the CSP names it as a source, where a path or query would not mean what it says.
 _HOSTED_DOMAIN = re.compile(
-    r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?/?$"
+    r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::(?P<port>[0-9]{1,5}))?/?$"
 )
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -147,7 +147,9 @@ def _stage_flush(raw: str) -> tuple[tuple[str, str], ...]:
 
 
 def _hosted_domain(raw: str) -> str:
-    if not _HOSTED_DOMAIN.match(raw):
+    match = _HOSTED_DOMAIN.fullmatch(raw)
+    port = match["port"] if match else None
+    if match is None or (port is not None and not 1 <= int(port) <= 65535):
         raise ValueError(
             "not the https origin of a Cognito hosted UI domain, e.g. "
             f"https://example.auth.us-east-1.amazoncognito.com (no path or query): {raw!r}"

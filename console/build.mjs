@@ -4,7 +4,7 @@
 // because CI compares a fresh build with what is committed.
 
 import { build } from "esbuild";
-import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,6 +12,23 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 const out = path.resolve(process.argv[2] ?? path.join(root, "authz/handlers/admin/console_assets"));
 const OUTPUTS = new Set(["app.js", "app.css", "index.html"]);
+// What this build (or an older one) can have written: top-level files of these kinds, nothing else.
+const BUILT = /\.(?:js|css|html|map)$/;
+
+async function exists(file) {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+// A mistyped argument must not turn the clean-up below loose on a checkout or a project.
+for (const marker of [".git", "package.json"]) {
+  if (await exists(path.join(out, marker))) {
+    console.error(`refusing to build into ${out}: it holds ${marker}, so it is not an output folder`);
+    process.exit(1);
+  }
+}
 
 await mkdir(out, { recursive: true });
 await build({
@@ -34,7 +51,7 @@ await build({
 });
 await copyFile(path.join(here, "index.html"), path.join(out, "index.html"));
 
-// Whatever an older build left behind would be served too; only this build's files stay.
-for (const name of await readdir(out)) {
-  if (!OUTPUTS.has(name)) await rm(path.join(out, name), { recursive: true });
+// A file an older build left behind would be served too; only this build's files of its kinds stay.
+for (const entry of await readdir(out, { withFileTypes: true })) {
+  if (entry.isFile() && BUILT.test(entry.name) && !OUTPUTS.has(entry.name)) await rm(path.join(out, entry.name));
 }

@@ -29,10 +29,18 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LocalCognito", "MotoServer", "serve"]
+__all__ = ["LocalCognito", "MotoServer", "SignInChallenge", "serve"]
 
 _READY = "MOTO_PORT "
 DEMO_PASSWORD = "Passw0rd!Demo"  # a throwaway password for the local pool only
+
+
+class SignInChallenge(Exception):
+    """Cognito answered a sign-in with a challenge (its name is ``challenge``), not tokens."""
+
+    def __init__(self, challenge: str) -> None:
+        super().__init__(challenge)
+        self.challenge = challenge
 
 
 class MotoServer:
@@ -242,13 +250,17 @@ class LocalCognito:
 
     def authenticate(self, username: str, password: str) -> dict[str, Any]:
         """Cognito's ``AuthenticationResult`` of a USER_PASSWORD_AUTH sign-in (``ExpiresIn``
-        included); botocore's ClientError for bad credentials, KeyError for a challenge."""
+        included); botocore's ClientError for bad credentials, ``SignInChallenge`` when
+        Cognito asks for more (a new password, MFA)."""
         answer = self.client.initiate_auth(
             ClientId=self.client_id,
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": username, "PASSWORD": password},
         )
-        return dict(answer["AuthenticationResult"])
+        result = answer.get("AuthenticationResult")
+        if not isinstance(result, dict):
+            raise SignInChallenge(str(answer.get("ChallengeName") or "unknown challenge"))
+        return dict(result)
 
     def stop(self) -> None:
         self.server.stop()

@@ -146,7 +146,9 @@ def console_routes(handler: LambdaHandler) -> list[Route]:
     """The console's static routes: no authorizer, as serverless.yml declares them.
 
     They are not in the OpenAPI document (they are no API); the page they
-    serve calls the admin routes above with a token.
+    serve calls the admin routes above with a token. The handler tells them
+    apart by the event's ``resource`` and reads ``pathParameters.asset``,
+    which ``_proxy_event`` fills as API Gateway does.
     """
     return [
         Route("GET", "/console", handler, protected=False, function_name="admin"),

@@ -6,8 +6,11 @@ is Cognito's USER_PASSWORD_AUTH flow behind a small JSON contract::
 
     {"username": "...", "password": "..."}
       -> 200 {"access_token", "id_token", "expires_in"}
-      -> 400 invalid_request (not a JSON object of two strings), 415 not JSON
-      -> 401 not_authorized (wrong username or password, or the user cannot sign in yet)
+      -> 400 invalid_request (not a JSON object of two strings, or values Cognito
+         refuses as parameters), 415 not JSON, 411 no Content-Length, 413 over 4 KB
+      -> 401 not_authorized (wrong username or password, or the user cannot sign in
+         yet); a challenge (a new password to set, MFA) is a 401 naming it, since
+         this form cannot answer one
 
 Neither the password nor a token is logged. The body must be sent as
 ``application/json``: a cross-site page cannot send that without a CORS
@@ -22,7 +25,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from authz.dev.cognito import LocalCognito
+from authz.dev.cognito import LocalCognito, SignInChallenge
 
 __all__ = ["SIGN_IN_PATH", "LocalSignIn"]
 
@@ -68,9 +71,13 @@ class LocalSignIn:
             return response
         if request.mimetype != "application/json":
             return _error(415, "unsupported_media_type", "send the body as application/json")
-        if (request.content_length or 0) > _MAX_BODY:
+        # Sized before anything is read: a chunked body has no size to check.
+        if request.content_length is None:
+            return _error(411, "length_required", "send the body with a Content-Length")
+        if request.content_length > _MAX_BODY:
             return _error(413, "payload_too_large", f"the limit is {_MAX_BODY} bytes")
-        credentials = _credentials(request.get_data(cache=False)[: _MAX_BODY + 1])
+        # werkzeug reads no further than the Content-Length just checked.
+        credentials = _credentials(request.get_data(cache=False))
         if credentials is None:
             return _error(
                 400, "invalid_request", 'send {"username": "...", "password": "..."} as JSON'
@@ -83,15 +90,16 @@ class LocalSignIn:
         try:
             result = self.cognito.authenticate(username, password)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code not in _REFUSED:
-                raise
-            # Not even the username: people type their password into it by mistake.
-            logger.info("local sign-in refused (%s)", code)
-            return _error(401, "not_authorized", "wrong username or password")
-        except KeyError:
-            # A challenge (a new password to set, MFA) instead of tokens.
-            return _error(401, "not_authorized", "this user must finish signing in elsewhere")
+            refused = _refused(exc.response.get("Error", {}).get("Code", ""))
+            if refused is None:
+                raise  # Cognito failed, not the user: the gateway's 502
+            return refused
+        except SignInChallenge as exc:
+            return _error(
+                401,
+                "not_authorized",
+                f"this user must finish signing in elsewhere: {exc.challenge}",
+            )
         return _answer(
             200,
             {
@@ -102,10 +110,21 @@ class LocalSignIn:
         )
 
 
+def _refused(code: str) -> Response | None:
+    """The answer to a Cognito error the user caused, or None for any other."""
+    # Only the code is logged, never the username or Cognito's message, which may quote
+    # it: people type their password into the username field by mistake.
+    if code in _REFUSED:
+        logger.info("local sign-in refused (%s)", code)
+        return _error(401, "not_authorized", "wrong username or password")
+    if code == "InvalidParameterException":
+        logger.info("local sign-in refused (%s)", code)
+        return _error(400, "invalid_request", "Cognito does not take that username or password")
+    return None
+
+
 def _credentials(raw: bytes) -> tuple[str, str] | None:
     """``(username, password)`` from a JSON object of exactly two non-empty strings."""
-    if len(raw) > _MAX_BODY:
-        return None
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):

@@ -1,8 +1,10 @@
 // Every data call of the console: same origin, a bearer token, JSON both ways.
-// 401/403 end the session (the caller is sent back to sign-in); any other
-// failure is an ApiError carrying the admin API's own code and details.
+// A 401 ends the session (the caller is sent back to sign-in), and so does a
+// 403 on a token the API never accepted (a sign-in that is not an admin's). A
+// later 403 refuses one call only; it and any other failure is an ApiError
+// carrying the admin API's own code and details.
 
-import { active, clear } from "./session";
+import { active, clear, markVerified } from "./session";
 
 export interface Detail {
   path: string;
@@ -80,7 +82,7 @@ export async function call<T>(
       data = { message: text.slice(0, 200) };
     }
   }
-  if (response.status === 401 || response.status === 403) {
+  if (response.status === 401 || (response.status === 403 && !session.verified)) {
     clear();
     onAuthLost(
       response.status === 401
@@ -89,6 +91,8 @@ export async function call<T>(
     );
     throw new SignedOut();
   }
+  // Any other answer of the API itself (a 404, a 412...) got past its admin gate too.
+  if (response.status < 500) markVerified();
   if (!response.ok) throw errorOf(response.status, data);
   return { status: response.status, data: data as T, headers: response.headers };
 }

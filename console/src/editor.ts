@@ -18,7 +18,8 @@ function nonce(): string {
   return document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? "";
 }
 
-export function jsonEditor(parent: HTMLElement, label: string, text: string): JsonEditor {
+/** ``onChange`` hears every change of the text, typed or set. */
+export function jsonEditor(parent: HTMLElement, label: string, text: string, onChange: () => void = () => undefined): JsonEditor {
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -37,6 +38,9 @@ export function jsonEditor(parent: HTMLElement, label: string, text: string): Js
         json(),
         linter(jsonParseLinter()),
         EditorView.lineWrapping,
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged) onChange();
+        }),
       ],
     }),
   });

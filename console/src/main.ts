@@ -10,10 +10,10 @@ import { matrixPage } from "./pages/matrix";
 import { policiesPage } from "./pages/policies";
 import { revocationsPage } from "./pages/revocations";
 import { simulatorPage } from "./pages/simulator";
-import { finishHostedSignIn, type Tokens } from "./pkce";
+import { finishHostedSignIn, hostedSignOutUrl, type Tokens } from "./pkce";
 import { apiBase, pageUrl } from "./paths";
 import { parseRoute, type Route } from "./routes";
-import { active, clear, save, sessionFor, takeExpired, type Session } from "./session";
+import { active, clear, forgetAll, save, sessionFor, takeExpired, type Session } from "./session";
 import { renderSignIn } from "./signin";
 import { button } from "./ui";
 
@@ -53,9 +53,12 @@ function signedIn(tokens: Tokens): void {
 }
 
 function signOut(): void {
-  clear();
+  forgetAll();
   signInMessage = "You have signed out.";
   render();
+  // The hosted UI keeps a session of its own; without ending it, "Sign in with
+  // Cognito" would sign the same user straight back in.
+  if (config.signIn === "hosted" && config.hosted) location.assign(hostedSignOutUrl(config.hosted, redirectUri));
 }
 
 function buildShell(session: Session): NonNullable<typeof shell> {

@@ -1,5 +1,6 @@
 // Cognito hosted UI sign-in: the authorization code flow with PKCE (S256).
-// The verifier and state live in sessionStorage only for the redirect.
+// The verifier, the state and the page's hash route live in sessionStorage only
+// for the redirect: Cognito sends the browser back to the bare redirect URI.
 
 import type { ConsoleConfig } from "./config";
 
@@ -20,10 +21,24 @@ async function challenge(verifier: string): Promise<string> {
   return b64url(new Uint8Array(digest));
 }
 
-export async function startHostedSignIn(hosted: NonNullable<ConsoleConfig["hosted"]>, redirectUri: string): Promise<void> {
+interface Pending {
+  verifier: string;
+  state: string;
+  hash: string;
+}
+
+// Cognito's error codes (access_denied, invalid_request...): anything else is not shown.
+const ERROR_CODE = /^[a-z_]{1,40}$/;
+
+export async function startHostedSignIn(
+  hosted: NonNullable<ConsoleConfig["hosted"]>,
+  redirectUri: string,
+  hash: string,
+): Promise<void> {
   const verifier = random();
   const state = random();
-  sessionStorage.setItem(KEY, JSON.stringify({ verifier, state }));
+  const pending: Pending = { verifier, state, hash };
+  sessionStorage.setItem(KEY, JSON.stringify(pending));
   const url = new URL("/oauth2/authorize", hosted.domain);
   url.search = new URLSearchParams({
     response_type: "code",
@@ -43,9 +58,28 @@ export interface Tokens {
   expires_in: number;
 }
 
+/** Where Cognito's logout endpoint ends the hosted UI's own session, then sends the browser back. */
+export function hostedSignOutUrl(hosted: NonNullable<ConsoleConfig["hosted"]>, redirectUri: string): string {
+  const url = new URL("/logout", hosted.domain);
+  url.search = new URLSearchParams({ client_id: hosted.clientId, logout_uri: redirectUri }).toString();
+  return url.toString();
+}
+
+function pendingOf(saved: string | null): Pending | null {
+  if (saved === null) return null;
+  try {
+    const value = JSON.parse(saved) as Partial<Pending>;
+    if (typeof value.verifier !== "string" || typeof value.state !== "string") return null;
+    return { verifier: value.verifier, state: value.state, hash: typeof value.hash === "string" ? value.hash : "" };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Finish a hosted sign-in when the page was loaded with `?code=...&state=...`;
- * null when it was not. The code leaves the address bar before anything else.
+ * null when it was not. The code leaves the address bar before anything else,
+ * and the hash route the sign-in started from comes back.
  */
 export async function finishHostedSignIn(
   hosted: NonNullable<ConsoleConfig["hosted"]>,
@@ -56,11 +90,16 @@ export async function finishHostedSignIn(
   const state = params.get("state");
   const error = params.get("error");
   if (code === null && error === null) return null;
-  history.replaceState(null, "", redirectUri + location.hash);
-  const saved = sessionStorage.getItem(KEY);
+  const expected = pendingOf(sessionStorage.getItem(KEY));
   sessionStorage.removeItem(KEY);
-  if (error !== null) throw new Error(`The hosted sign-in failed: ${error}`);
-  const expected = saved === null ? null : (JSON.parse(saved) as { verifier: string; state: string });
+  // Only a hash route goes back into the address bar; parseRoute judges it later.
+  const hash = expected?.hash.startsWith("#/") ? expected.hash : location.hash;
+  history.replaceState(null, "", redirectUri + hash);
+  if (error !== null) {
+    // The query is anyone's to write: show a fixed sentence, and the code only when it looks like one.
+    const code = ERROR_CODE.test(error) ? ` (${error})` : "";
+    throw new Error(`Sign-in was cancelled or refused by Cognito${code}.`);
+  }
   if (expected === null || state !== expected.state) {
     throw new Error("The sign-in answer does not belong to this tab (state mismatch). Sign in again.");
   }

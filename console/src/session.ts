@@ -1,5 +1,7 @@
 // The signed-in session: in memory, mirrored to sessionStorage so a reload
 // keeps it for this tab only. Never localStorage, never a URL, never a log.
+// Losing the session (expiry, a 401) drops the token only, so unsaved drafts
+// survive a sign-in again; signing out forgets everything the tab kept.
 
 const KEY = "authz.console.session";
 // Treat a token as expired a little early, so a request never races its expiry.
@@ -9,6 +11,8 @@ export interface Session {
   token: string;
   username: string;
   expiresAt: number;
+  /** Whether the admin API has accepted this token once: a 403 before that means "not an admin". */
+  verified?: boolean;
 }
 
 let current: Session | null = null;
@@ -69,7 +73,20 @@ export function takeExpired(): boolean {
   return was;
 }
 
+/** The admin API accepted the token: from now on a 403 is about one call, not the sign-in. */
+export function markVerified(): void {
+  if (current === null || current.verified) return;
+  save({ ...current, verified: true });
+}
+
+/** Drop the token (it expired or was refused); drafts stay for the next sign-in. */
 export function clear(): void {
+  current = null;
+  sessionStorage.removeItem(KEY);
+}
+
+/** Sign-out: forget the token and everything else this tab kept. */
+export function forgetAll(): void {
   current = null;
   sessionStorage.clear();
 }

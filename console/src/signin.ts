@@ -72,7 +72,7 @@ export function renderSignIn(root: HTMLElement, options: SignInOptions): void {
       {
         type: "button",
         onclick: () => {
-          startHostedSignIn(hosted, options.redirectUri).catch(() => {
+          startHostedSignIn(hosted, options.redirectUri, location.hash).catch(() => {
             alert.textContent = "Could not start the sign-in (this browser lacks Web Crypto).";
           });
         },

@@ -20,7 +20,9 @@ export function say(el: HTMLElement, text: string): void {
 /** Show why a call failed; a SignedOut needs nothing, the sign-in page says it. */
 export function report(el: HTMLElement, err: unknown): void {
   if (err instanceof SignedOut) return;
-  if (err instanceof ApiError) {
+  if (err instanceof ApiError && err.status === 403) {
+    el.textContent = `You are not allowed to do this (HTTP 403): ${err.message}`;
+  } else if (err instanceof ApiError) {
     el.textContent = `${err.message} (HTTP ${err.status}, ${err.code})`;
   } else {
     el.textContent = err instanceof Error ? `Failed: ${err.message}` : "Failed.";

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
 from authz.handlers.admin.app import AdminApp, build_app
-from authz.handlers.admin.console import NOT_BUILT, content_security_policy
+from authz.handlers.admin.console import NOT_BUILT, Console, ConsoleConfig, content_security_policy
+from authz.handlers.admin.console_files import AssetFolder
 from authz.settings import Settings
 from authz.store.memory import MemoryRepository
 from tests.functional.admin.helpers import event
@@ -26,6 +27,7 @@ INDEX = """<!doctype html>
 HOSTED = "https://example.auth.us-east-1.amazoncognito.com"
 OUTSIDE = "private: not part of the console"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+PAGE, ASSET = "/console", "/console/{asset}"
 
 
 @pytest.fixture
@@ -37,7 +39,10 @@ def assets(tmp_path: Path) -> Path:
     (folder / "app.js").write_text('console.log("authz");\n')
     (folder / "app.css").write_text("body{margin:0}\n")
     (folder / "chunk-AB12CD34.js").write_text("export{};\n")
-    (folder / "logo.png").write_bytes(PNG)
+    (folder / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (folder / "logo.png").write_bytes(PNG)  # binary: API Gateway would need binaryMediaTypes
+    (folder / "broken.js").write_bytes(b"\xff\xfe not utf-8")
+    (folder / "notes.txt").write_text(OUTSIDE)
     (folder / "app.js.map").write_text(OUTSIDE)
     (folder / ".hidden.js").write_text(OUTSIDE)
     (folder / "nested").mkdir()
@@ -57,9 +62,27 @@ def _app(assets: Path, env: dict[str, str] | None = None, **kwargs: Any) -> Admi
     )
 
 
+def console_event(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    """API Gateway's event for a console route: its resource, and the asset decoded."""
+    rest = path.removeprefix(PAGE)
+    if rest in ("", "/"):  # API Gateway routes /console/ to /console too
+        ev = event(method, path, resource=PAGE, **kwargs)
+        ev["pathParameters"] = None
+        return ev
+    asset = unquote(rest.removeprefix("/"))
+    return event(method, path, resource=ASSET, path_parameters={"asset": asset}, **kwargs)
+
+
 def anonymous(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-    """An event with no authorizer context, as API Gateway sends for an unprotected route."""
-    return event(method, path, authorizer=None, **kwargs)
+    """A console event with no authorizer context, as API Gateway sends for an open route."""
+    return console_event(method, path, authorizer=None, **kwargs)
+
+
+def asset_event(asset: str) -> dict[str, Any]:
+    """An anonymous event for ``/console/{asset}`` carrying ``asset`` as its parameter."""
+    return event(
+        "GET", "/console/x", authorizer=None, resource=ASSET, path_parameters={"asset": asset}
+    )
 
 
 def header(answer: dict[str, Any], name: str) -> str | None:
@@ -128,11 +151,20 @@ def test_a_page_without_the_meta_tag_gets_one(tmp_path: Path) -> None:
     assert f"'nonce-{nonce[0]}'" in (header(answer, "Content-Security-Policy") or "")
 
 
+def test_the_nonce_is_inserted_verbatim(assets: Path) -> None:
+    """Backslashes and group references in a nonce are text, never a substitution template."""
+    odd = r"a\1\g<0>\n"
+    console = Console(ConsoleConfig("none", "access"), AssetFolder(assets), nonce=lambda: odd)
+    answer = console(anonymous("GET", "/console"))
+    assert f'<meta name="csp-nonce" content="{odd}">' in answer["body"]
+
+
 @pytest.mark.parametrize(
     ("name", "content_type"),
     [
         ("app.js", "text/javascript; charset=utf-8"),
         ("app.css", "text/css; charset=utf-8"),
+        ("logo.svg", "image/svg+xml"),
     ],
 )
 def test_built_files_are_served_by_name(assets: Path, name: str, content_type: str) -> None:
@@ -164,40 +196,48 @@ def test_a_matching_etag_answers_304(assets: Path) -> None:
     assert other["statusCode"] == 200
 
 
-def test_binary_files_travel_base64_encoded(assets: Path) -> None:
-    """A PNG is answered base64-encoded and flagged, as a Lambda proxy answer must."""
-    answer = _app(assets)(anonymous("GET", "/console/logo.png"))
-    assert answer["isBase64Encoded"] is True
-    assert base64.b64decode(answer["body"]) == PNG
-    assert header(answer, "Content-Type") == "image/png"
+@pytest.mark.parametrize("name", ["logo.png", "broken.js", "notes.txt"])
+def test_only_text_of_a_served_kind_is_answered(assets: Path, name: str) -> None:
+    """A binary kind, or bytes that are not UTF-8, would need binaryMediaTypes: 404 instead."""
+    answer = _app(assets)(anonymous("GET", f"/console/{name}"))
+    assert answer["statusCode"] == 404
+    assert answer["isBase64Encoded"] is False
+    assert OUTSIDE not in answer["body"]
 
 
 @pytest.mark.parametrize(
-    "path",
+    "asset",
     [
-        "/console/app.js.map",  # source maps are never served
-        "/console/.hidden.js",
-        "/console/link.js",  # a symlink, even to a servable kind
-        "/console/nested",
-        "/console/nested/deep.js",
-        "/console/../outside.js",
-        "/console/..%2Foutside.js",
-        "/console/%2e%2e/outside.js",
-        "/console/..",
-        "/console/app.js/",
-        "/console/app.js%00",
-        "/console/APP.JS",
-        "/console/index.html",  # the page has one address, where its relative links work
-        "/console/missing.js",
+        "app.js.map",  # source maps are never served
+        ".hidden.js",
+        "link.js",  # a symlink, even to a servable kind
+        "nested",
+        "nested/deep.js",
+        "../outside.js",
+        "..",
+        ".",
+        "",
+        "app.js/",
+        "app.js\x00",
+        "APP.JS",
+        "index.html",  # the page has one address, where its relative links work
+        "missing.js",
     ],
 )
-def test_only_names_in_the_listing_are_served(assets: Path, path: str) -> None:
-    """Anything but a listed file's exact name is 404: no traversal, no symlink, no map."""
-    answer = _app(assets)(anonymous("GET", path))
+def test_only_names_in_the_listing_are_served(assets: Path, asset: str) -> None:
+    """Any asset parameter but a listed file's exact name is 404: no traversal, no symlink."""
+    answer = _app(assets)(asset_event(asset))
     assert answer["statusCode"] == 404
     assert error_code(answer) == "not_found"
     assert OUTSIDE not in answer["body"]
     assert header(answer, "X-Content-Type-Options") == "nosniff"
+
+
+def test_an_asset_event_without_its_parameter_is_404(assets: Path) -> None:
+    """No pathParameters at all (API Gateway always sends one here): nothing is served."""
+    ev = asset_event("app.js")
+    ev["pathParameters"] = None
+    assert _app(assets)(ev)["statusCode"] == 404
 
 
 def test_the_trailing_slash_redirects_relatively(assets: Path) -> None:
@@ -207,21 +247,15 @@ def test_the_trailing_slash_redirects_relatively(assets: Path) -> None:
     assert header(answer, "Location") == "../console"
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("method", ["HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 @pytest.mark.parametrize("path", ["/console", "/console/app.js", "/console/config.json"])
-def test_only_get_and_head_are_allowed(assets: Path, method: str, path: str) -> None:
-    """Any other method on the console's paths is 405 with Allow, even for an admin."""
-    answer = _app(assets)(event(method, path, body={"x": 1}))
+def test_only_get_is_allowed(assets: Path, method: str, path: str) -> None:
+    """Any other method on the console's resources is 405 with Allow, even for an admin
+    (only GET is declared, in serverless.yml and the dev gateway)."""
+    answer = _app(assets)(console_event(method, path, body={"x": 1}))
     assert answer["statusCode"] == 405
-    assert header(answer, "Allow") == "GET, HEAD"
+    assert header(answer, "Allow") == "GET"
     assert error_code(answer) == "method_not_allowed"
-
-
-def test_head_answers_the_headers_without_a_body(assets: Path) -> None:
-    """HEAD /console carries GET's headers and an empty body."""
-    answer = _app(assets)(anonymous("HEAD", "/console"))
-    assert (answer["statusCode"], answer["body"]) == (200, "")
-    assert header(answer, "Content-Security-Policy")
 
 
 def test_an_unbuilt_console_answers_503_saying_how_to_build_it(tmp_path: Path) -> None:
@@ -287,18 +321,52 @@ def test_any_token_use_makes_the_console_send_access_tokens(assets: Path) -> Non
     assert config(_app(assets, {"AUTHZ_TOKEN_USE": "any"}))["tokenUse"] == "access"
 
 
-@pytest.mark.parametrize("path", ["/consolex", "/console.json", "/policies", "/openapi.json"])
-def test_the_caller_gate_still_guards_every_other_path(assets: Path, path: str) -> None:
-    """Only /console and below skip the gate: a look-alike path without a caller is 403."""
-    answer = _app(assets)(anonymous("GET", path))
+def test_a_custom_domain_base_path_still_reaches_the_console(assets: Path) -> None:
+    """Behind a base path mapping `path` is /base/console; the resource decides: served."""
+    app = _app(assets)
+    page = anonymous("GET", "/console")
+    page["path"] = "/base/console"
+    assert app(page)["statusCode"] == 200
+    script = anonymous("GET", "/console/app.js")
+    script["path"] = "/base/console/app.js"
+    answer = app(script)
+    assert answer["statusCode"] == 200
+    assert answer["body"] == (assets / "app.js").read_text()
+    slash = anonymous("GET", "/console/")
+    slash["path"] = "/base/console/"
+    assert header(app(slash), "Location") == "../console"
+
+
+@pytest.mark.parametrize(
+    ("path", "resource"),
+    [
+        ("/console", "/policies"),
+        ("/console/app.js", "/{proxy+}"),
+        ("/console/config.json", "/revocations/{id}"),
+        ("/consolex", "/{proxy+}"),
+        ("/policies", "/policies"),
+        ("/openapi.json", "/openapi.json"),
+        ("/console", "/console/"),
+        ("/console", "/Console"),
+        ("/console", None),
+    ],
+)
+def test_the_caller_gate_guards_every_other_resource(
+    assets: Path, path: str, resource: str | None
+) -> None:
+    """Only the two console resources skip the gate, whatever the path says: else 403."""
+    ev = event("GET", path, authorizer=None)
+    ev["resource"] = resource
+    answer = _app(assets)(ev)
     assert answer["statusCode"] == 403
     assert error_code(answer) == "forbidden"
+    assert "Content-Security-Policy" not in answer.get("headers", {})
 
 
 def test_a_non_admin_is_refused_next_to_the_console(assets: Path) -> None:
     """A signed-in user outside the admin group gets the console page but no data."""
     app = _app(assets)
-    assert app(event("GET", "/console", groups='["readers"]'))["statusCode"] == 200
+    assert app(console_event("GET", "/console", groups='["readers"]'))["statusCode"] == 200
     assert app(event("GET", "/policies", groups='["readers"]'))["statusCode"] == 403
 
 

@@ -24,7 +24,15 @@ def test_unset_by_default() -> None:
 
 
 @pytest.mark.parametrize(
-    "domain", [DOMAIN, DOMAIN + "/", "https://auth.example.com", "https://auth.example.com:8443"]
+    "domain",
+    [
+        DOMAIN,
+        DOMAIN + "/",
+        "https://auth.example.com",
+        "https://auth.example.com:8443",
+        "https://auth.example.com:1",
+        "https://auth.example.com:65535",
+    ],
 )
 def test_a_domain_is_kept_as_its_origin(domain: str) -> None:
     """A hosted UI or custom domain is read as an https origin, without a trailing slash."""
@@ -51,6 +59,10 @@ def test_blank_values_mean_unset() -> None:
         "https://exa mple.com",
         "https://",
         "javascript:alert(1)",
+        "https://auth.example.com:0",  # no such port
+        "https://auth.example.com:65536",
+        "https://auth.example.com:99999",
+        "https://auth.example.com:",
     ],
 )
 def test_a_domain_that_is_not_an_https_origin_fails(domain: str) -> None:

@@ -21,8 +21,9 @@ validation, one ``Router`` per resource; its pydantic models
     GET    /revocation-history?limit=&next=   every revoke and delete, newest first
     GET    /console, /console/{asset}         the admin console (no token)  admin.console
 
-The console's paths are static files for everyone and are answered before
-the caller gate (``admin.console``); they never reach the resolver. Before
+The console's two resources are static files for everyone and are answered
+before the caller gate (``admin.console``), told apart by the event's
+``resource``; they never reach the resolver. Before
 any other route runs, the caller must be in ``AUTHZ_ADMIN_GROUP`` according
 to the authorizer context (403 otherwise: the authorizer's own policy should
 already have stopped them, this is defence in depth) and the body must fit
@@ -55,7 +56,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 
 from authz.errors import AuthzError
 from authz.handlers.admin.access import load_routes, task_root
-from authz.handlers.admin.console import Console, ConsoleConfig, is_console_path
+from authz.handlers.admin.console import Console, ConsoleConfig, is_console_event
 from authz.handlers.admin.console_files import ASSETS, AssetFolder
 from authz.handlers.admin.context import AdminDeps, RequestScope
 from authz.handlers.admin.errors import ApiError, from_authz_error, from_validation_errors
@@ -185,7 +186,7 @@ def _register_errors(app: _Resolver) -> None:
 
 
 class AdminApp:
-    """One admin API: the console's static paths, else the caller gate, the body limit,
+    """One admin API: the console's static resources, else the caller gate, the body limit,
     then the resolver."""
 
     def __init__(
@@ -210,8 +211,9 @@ class AdminApp:
 
     def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         bind_invocation(function_logger(), context, _request_id(event))
-        if is_console_path(event.get("path")):
-            # Static and the same for everyone: no caller to check (see admin.console).
+        # By resource, which API Gateway sets, not by path, which a custom domain's
+        # base path prefixes: static and the same for everyone, no caller to check.
+        if is_console_event(event):
             return self.console(event)
         try:
             caller = authorize_caller(event, self.deps.settings.admin_group)

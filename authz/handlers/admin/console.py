@@ -3,25 +3,30 @@
 These routes need no token: they are the same static files for everyone,
 and the page signs in before it calls anything. Every data call the page
 makes goes to the admin API with a bearer token, through the authorizer and
-the caller gate like any other call. So the admin app answers these paths
-before its gate (``AdminApp``), and nothing here reads the table.
+the caller gate like any other call. So the admin app answers these two
+resources before its gate (``AdminApp``), and nothing here reads the table.
+
+Requests are told apart by the event's ``resource`` (the API's resource
+template, ``/console`` or ``/console/{asset}``) and the file by
+``pathParameters.asset``, never by ``path``: behind a custom domain with a
+base path mapping, ``path`` carries that base path (``/base/console``).
 
 - ``/console``: ``index.html`` with a fresh nonce per response, in its
   ``<meta name="csp-nonce">`` and in the Content-Security-Policy's
   ``style-src`` (CodeMirror injects ``<style>`` elements and stamps them with
   that nonce). No inline script is allowed at all. Never cached.
-- ``/console/``: a redirect to ``../console``, relative, so it is right under
-  any stage prefix (``/dev/console`` on AWS, ``/console`` elsewhere). The
-  page's own references are relative too (``console/app.js``).
+- ``/console/`` (the same resource, API Gateway ignores the trailing slash):
+  a redirect to ``../console``, relative, so it is right under any stage or
+  base path. The page's own references are relative too (``console/app.js``).
 - ``/console/config.json``: how to sign in (``ConsoleConfig``).
 - ``/console/<name>``: a built file, looked up in the folder's listing only
   (``console_files``). 304 when ``If-None-Match`` holds its ETag.
-- GET and HEAD only (405 otherwise); 503 when the console is not built.
+- GET only, as serverless.yml declares them (405 otherwise); 503 when the
+  console is not built.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
@@ -38,10 +43,11 @@ __all__ = [
     "Console",
     "ConsoleConfig",
     "content_security_policy",
-    "is_console_path",
+    "is_console_event",
 ]
 
-CONSOLE = "/console"
+PAGE = "/console"
+ASSET = "/console/{asset}"
 INDEX = "index.html"
 CONFIG = "config.json"
 NOT_BUILT = "the console is not built: run `npm run build:console`"
@@ -59,9 +65,9 @@ _NONCE_META = re.compile(r'<meta\s+name="csp-nonce"\s+content="[^"]*"\s*/?>', re
 _HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
 
 
-def is_console_path(path: object) -> bool:
-    """``/console`` or below it; ``/consolex`` is not."""
-    return isinstance(path, str) and (path == CONSOLE or path.startswith(CONSOLE + "/"))
+def is_console_event(event: Mapping[str, Any]) -> bool:
+    """Whether API Gateway routed ``event`` to one of the console's two resources."""
+    return event.get("resource") in (PAGE, ASSET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +128,10 @@ def content_security_policy(nonce: str, hosted_domain: str | None = None) -> str
 
 def _with_nonce(html: str, nonce: str) -> str:
     meta = f'<meta name="csp-nonce" content="{nonce}">'
+    # Function replacements: a replacement string would read backslashes and group
+    # references in the nonce as a template.
     if _NONCE_META.search(html):
-        return _NONCE_META.sub(meta, html, count=1)
+        return _NONCE_META.sub(lambda _m: meta, html, count=1)
     # A page built without the tag still gets one, so its editor can style itself.
     return _HEAD.sub(lambda m: m.group(0) + meta, html, count=1)
 
@@ -160,34 +168,28 @@ class Console:
 
     def __call__(self, event: Mapping[str, Any]) -> dict[str, Any]:
         method, path = event.get("httpMethod"), event.get("path")
-        if method not in ("GET", "HEAD"):
+        if method != "GET":
             return _error(
-                405,
-                "method_not_allowed",
-                f"{method} is not allowed on {path}",
-                {"Allow": "GET, HEAD"},
+                405, "method_not_allowed", f"{method} is not allowed on {path}", {"Allow": "GET"}
             )
-        answer = self._answer(str(path), event)
-        if method == "HEAD":
-            answer["body"] = ""
-        return answer
-
-    def _answer(self, path: str, event: Mapping[str, Any]) -> dict[str, Any]:
-        if path == CONSOLE:
+        if event.get("resource") == PAGE:
+            if isinstance(path, str) and path.endswith("/"):
+                return _respond(302, "", "text/plain; charset=utf-8", {"Location": "../console"})
             return self._index()
-        name = path[len(CONSOLE) + 1 :]
-        if name == "":
-            return _respond(302, "", "text/plain; charset=utf-8", {"Location": "../console"})
+        return self._file(_asset_name(event), event)
+
+    def _file(self, name: str | None, event: Mapping[str, Any]) -> dict[str, Any]:
         if name == CONFIG:
             body = json.dumps(self.config.as_json())
             return _respond(200, body, "application/json", {"Cache-Control": "no-store"})
-        asset = self.assets.get(name) if name != INDEX else None
+        # The page has one address, where its relative links work.
+        asset = self.assets.get(name) if name is not None and name != INDEX else None
         if asset is None:
             return _error(404, "not_found", f"no console file {name!r}")
         headers = {"Cache-Control": asset.cache_control, "ETag": asset.etag}
         if _header(event, "if-none-match") == asset.etag:
             return _respond(304, "", None, headers)
-        return _respond(200, _body(asset.data, asset.binary), asset.content_type, headers)
+        return _respond(200, asset.text, asset.content_type, headers)
 
     def _index(self) -> dict[str, Any]:
         page = self.assets.get(INDEX)
@@ -196,32 +198,21 @@ class Console:
         nonce = self._nonce()
         csp = content_security_policy(nonce, self.config.hosted_domain)
         headers = {"Content-Security-Policy": csp, "Cache-Control": "no-store"}
-        return _respond(
-            200, _with_nonce(page.data.decode("utf-8"), nonce), page.content_type, headers
-        )
+        return _respond(200, _with_nonce(page.text, nonce), page.content_type, headers)
 
 
-def _body(data: bytes, binary: bool) -> str | bytes:
-    """Text as a string (what a proxy answer carries); bytes when binary or not UTF-8."""
-    if binary:
-        return data
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
+def _asset_name(event: Mapping[str, Any]) -> str | None:
+    """``pathParameters.asset`` as API Gateway decoded it, or None."""
+    params = event.get("pathParameters")
+    name = params.get("asset") if isinstance(params, Mapping) else None
+    return name if isinstance(name, str) else None
 
 
 def _respond(
-    status: int, body: str | bytes, content_type: str | None, headers: Mapping[str, str]
+    status: int, body: str, content_type: str | None, headers: Mapping[str, str]
 ) -> dict[str, Any]:
-    """A proxy answer with the security headers; bytes travel base64-encoded."""
+    """A proxy answer with the security headers; always text (see ``console_files``)."""
     out = {**_SECURITY, "Content-Security-Policy": _LOCKED, **headers}
     if content_type is not None:
         out["Content-Type"] = content_type
-    binary = isinstance(body, bytes)
-    return {
-        "statusCode": status,
-        "headers": out,
-        "body": base64.b64encode(body).decode("ascii") if isinstance(body, bytes) else body,
-        "isBase64Encoded": binary,
-    }
+    return {"statusCode": status, "headers": out, "body": body, "isBase64Encoded": False}

@@ -21,16 +21,15 @@ ASSETS = Path(__file__).with_name("console_assets")
 """The built console (``npm run build:console``), committed and packaged with the admin Lambda."""
 
 # Only these kinds are served; anything else in the folder (a source map, a
-# stray file) stays private even when it is packaged by mistake.
-_TYPES: dict[str, tuple[str, bool]] = {
-    ".html": ("text/html; charset=utf-8", False),
-    ".js": ("text/javascript; charset=utf-8", False),
-    ".css": ("text/css; charset=utf-8", False),
-    ".svg": ("image/svg+xml", False),
-    ".json": ("application/json", False),
-    ".txt": ("text/plain; charset=utf-8", False),
-    ".png": ("image/png", True),
-    ".woff2": ("font/woff2", True),
+# stray file) stays private even when it is packaged by mistake. Text only: a
+# proxy answer carries bytes base64-encoded, and API Gateway decodes them only
+# for the API's binaryMediaTypes, which this API does not declare.
+_TYPES: dict[str, str] = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
 }
 
 # esbuild names split chunks and hashed entry points "<name>-<8 base32 chars>.<ext>": such a
@@ -42,16 +41,15 @@ REVALIDATE = "no-cache"
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    """One servable file, read."""
+    """One servable file, read as text."""
 
     name: str
     content_type: str
-    binary: bool
-    data: bytes
+    text: str
 
     @property
     def etag(self) -> str:
-        return '"' + hashlib.sha256(self.data).hexdigest()[:32] + '"'
+        return '"' + hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32] + '"'
 
     @property
     def cache_control(self) -> str:
@@ -79,12 +77,13 @@ class AssetFolder:
             return frozenset()
 
     def get(self, name: str) -> Asset | None:
-        """The file called exactly ``name`` in the listing, or None."""
+        """The file called exactly ``name`` in the listing, or None; None too when it is
+        not UTF-8, since it could only travel as bytes (see ``_TYPES``)."""
         if name not in self.names():
             return None
-        content_type, binary = _TYPES[Path(name).suffix]
         try:
-            data = (self.folder / name).read_bytes()
-        except FileNotFoundError:  # removed by a rebuild between listing and reading
+            text = (self.folder / name).read_bytes().decode("utf-8")
+        # Removed by a rebuild between listing and reading, or not text.
+        except (FileNotFoundError, UnicodeDecodeError):
             return None
-        return Asset(name, content_type, binary, data)
+        return Asset(name, _TYPES[Path(name).suffix], text)

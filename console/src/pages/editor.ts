@@ -1,10 +1,13 @@
 // The policy editor: the document and token settings in CodeMirror, a dry
 // run ("Check"), and conditional saves that surface every answer the API gives:
 // problems at their paths (400), a conflict with a diff (412), a lock-out (409).
+// Save runs the dry run first and asks before writing anything that warns or
+// changes who may call what; unsaved edits are kept as a draft (drafts.ts).
 
 import { ApiError, call, type Detail } from "../api";
 import { diffTable } from "../diff";
 import { field, h, hide, region, show, fill, when } from "../dom";
+import { dropDraft, keepDraft, loadDraft, sameTexts, type Draft, type Texts } from "../drafts";
 import { jsonEditor, type JsonEditor } from "../editor";
 import { showImpact, showProblems, showWarnings } from "../results";
 import { editorHref, historyHref, navigate, policyPath, takeFlash } from "../routes";
@@ -23,6 +26,15 @@ interface Target {
 
 type Body = { document: Json; description: string; token?: Json | null };
 
+/** The texts the editor shows for ``policy`` (a new policy starts from the template). */
+function textsOf(policy: Policy | null): Texts {
+  return {
+    document: policy ? pretty(policy.document) : TEMPLATE,
+    token: policy?.token ? pretty(policy.token) : "",
+    description: policy?.description ?? "",
+  };
+}
+
 /** Parse an editor's text; a problem at ``path`` when it is not a JSON object. */
 function parseObject(text: string, path: string, problems: Detail[]): Json | null {
   try {
@@ -37,7 +49,16 @@ function parseObject(text: string, path: string, problems: Detail[]): Json | nul
 
 export function editorPage(root: HTMLElement, existing: Target | null): void {
   let target: Target | null = existing;
+  // The version the edits start from (the save's If-Match) and its texts: a
+  // conflict diffs them against what was stored meanwhile.
   let version: number | null = null;
+  let baseTexts: Texts = textsOf(null);
+  // Programmatic loads are not edits: they neither keep nor drop a draft.
+  let quiet = false;
+  // While a kept draft waits for "Restore" or "Discard", new edits do not overwrite it.
+  let offered: Draft | null = null;
+  // The body and preconditions a dry run found worth confirming; "Confirm save" writes exactly that.
+  let pending: string | null = null;
 
   const status = statusLine();
   const alert = alertLine();
@@ -73,12 +94,37 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
   };
   kindSelect.addEventListener("change", syncTokenBlock);
 
+  const textsNow = (): Texts => ({ document: doc?.text() ?? "", token: token?.text() ?? "", description: description.value });
+
+  const showTexts = (texts: Texts): void => {
+    quiet = true;
+    description.value = texts.description;
+    doc?.setText(texts.document);
+    token?.setText(texts.token);
+    quiet = false;
+  };
+
   const load = (policy: Policy | null): void => {
     version = policy?.version ?? null;
-    description.value = policy?.description ?? "";
-    doc?.setText(policy ? pretty(policy.document) : TEMPLATE);
-    token?.setText(policy?.token ? pretty(policy.token) : "");
+    baseTexts = textsOf(policy);
+    showTexts(baseTexts);
     meta.textContent = policy ? `Version ${policy.version}, updated ${when(policy.updated_at)} by ${policy.updated_by}` : "Not saved yet.";
+  };
+
+  /** After each edit: keep the texts as a draft of this policy, or drop it once they match the base again. */
+  const edited = (): void => {
+    if (quiet || offered !== null || target === null) return;
+    const mine = textsNow();
+    if (sameTexts(mine, baseTexts)) dropDraft(target.kind, target.name);
+    else keepDraft(target.kind, target.name, { base: version, baseTexts, mine });
+  };
+  description.addEventListener("input", edited);
+
+  /** The edits are written or given up: no draft to keep, none to offer. */
+  const settleDraft = (sel: Target): void => {
+    dropDraft(sel.kind, sel.name);
+    offered = null;
+    draftOffer.hidden = true;
   };
 
   const selectorNow = (): Target | null => {
@@ -111,39 +157,76 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
 
   const clearResults = (): void => {
     for (const r of [problems, warnings, impact, conflict, lockout]) hide(r);
+    confirmSave.hidden = true;
+    pending = null;
     say(alert, "");
   };
 
-  const showConflict = async (sel: Target, mine: Body): Promise<void> => {
+  /**
+   * A 412 (or a create that found the policy there): what the other writer changed
+   * (base -> stored) and what this user changed (base -> their text), side by side.
+   * The user's text stays in the editor until they choose "Reload latest".
+   */
+  const showConflict = async (sel: Target): Promise<void> => {
     let latest: Policy | null = null;
     try {
       latest = (await call<Policy>("GET", policyPath(sel.kind, sel.name))).data;
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
-    const stored = latest ? pretty(latest.document) : "";
-    const label = latest ? `Version ${latest.version} (stored)` : "Stored (deleted)";
-    const parts = [
+    const storedTexts = textsOf(latest);
+    const stored = latest ? storedTexts.document : "";
+    const mine = textsNow();
+    const baseLabel = version === null ? "Before (a new policy)" : `Version ${version} (you started from)`;
+    const storedLabel = latest ? `Version ${latest.version} (stored)` : "Stored (deleted)";
+    const baseDocument = version === null ? "" : baseTexts.document;
+    const parts: (HTMLElement | null)[] = [
       h(
         "p",
         null,
         latest
-          ? `Someone saved version ${latest.version} (${when(latest.updated_at)}, by ${latest.updated_by}) after you loaded ${version === null ? "this page" : `version ${version}`}. Nothing was saved.`
-          : "The policy was deleted meanwhile. Nothing was saved.",
+          ? `Someone saved version ${latest.version} (${when(latest.updated_at)}, by ${latest.updated_by}) after you loaded ${version === null ? "this page" : `version ${version}`}. Nothing was saved; your text is still in the editor.`
+          : "The policy was deleted meanwhile. Nothing was saved; your text is still in the editor.",
       ),
-      diffTable(label, "Your text", stored, doc?.text() ?? ""),
+      h("h3", null, "Their change"),
+      diffTable(baseLabel, storedLabel, baseDocument, stored),
+      sel.kind === "group" && baseTexts.token !== storedTexts.token
+        ? diffTable(`${baseLabel}: token settings`, `${storedLabel}: token settings`, version === null ? "" : baseTexts.token, storedTexts.token)
+        : null,
+      h("h3", null, "Your change"),
+      diffTable(baseLabel, "Your text", baseDocument, mine.document),
+      sel.kind === "group" && baseTexts.token !== mine.token
+        ? diffTable(`${baseLabel}: token settings`, "Your token settings", version === null ? "" : baseTexts.token, mine.token)
+        : null,
+      h(
+        "p",
+        { class: "hint" },
+        latest
+          ? `\u201cReload latest\u201d replaces your text with version ${latest.version} and loses your change. \u201cKeep my text\u201d makes your text the next version, replacing theirs.`
+          : "\u201cReload latest\u201d replaces your text with an empty new policy and loses your change. \u201cKeep my text\u201d saves your text as a new policy.",
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        button("Reload latest", () => {
+          load(latest);
+          settleDraft(sel);
+          clearResults();
+          say(status, latest ? `Loaded version ${latest.version}` : "Loaded an empty policy");
+          doc?.view.focus();
+        }),
+        button("Keep my text", () => {
+          // Edits now start from the stored version: the next save replaces it, knowingly.
+          version = latest?.version ?? null;
+          baseTexts = storedTexts;
+          if (latest) meta.textContent = `Version ${latest.version}, updated ${when(latest.updated_at)} by ${latest.updated_by}`;
+          edited();
+          clearResults();
+          say(status, latest ? `Your text is kept; Save replaces version ${latest.version}` : "Your text is kept; Save creates the policy again");
+          doc?.view.focus();
+        }),
+      ),
     ];
-    if (sel.kind === "group" && pretty(latest?.token ?? null) !== pretty(mine.token ?? null)) {
-      parts.push(diffTable(`${label}: token settings`, "Your token settings", latest?.token ? pretty(latest.token) : "", token?.text() ?? ""));
-    }
-    parts.push(
-      button("Reload latest", () => {
-        load(latest);
-        clearResults();
-        say(status, latest ? `Loaded version ${latest.version}` : "Loaded an empty policy");
-        doc?.view.focus();
-      }),
-    );
     show(conflict, ...parts);
   };
 
@@ -153,14 +236,14 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
       lockout,
       h("p", null, err.message),
       h("ul", null, err.details.map((d) => h("li", null, `${d.path}: ${d.message}`))),
-      h("p", null, "Check \u201cSave even if admins lose access\u201d and save again to write it anyway."),
+      h("p", null, "Check \u201cSave even if admins lose access\u201d and save again to write it anyway. Nothing was saved."),
     );
   };
 
   /** Map a failed write or dry run onto the regions; anything unknown goes to the alert. */
-  const failed = async (err: unknown, sel: Target, mine: Body): Promise<void> => {
+  const failed = async (err: unknown, sel: Target): Promise<void> => {
     if (err instanceof ApiError && err.status === 400) showProblems(problems, err.details.length ? err.details : [{ path: "", message: err.message }]);
-    else if (err instanceof ApiError && (err.status === 412 || err.code === "already_exists")) await showConflict(sel, mine);
+    else if (err instanceof ApiError && (err.status === 412 || err.code === "already_exists")) await showConflict(sel);
     else if (err instanceof ApiError && err.code === "would_lock_out") showLockout(err);
     else report(alert, err);
   };
@@ -182,21 +265,48 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
       say(status, data.valid ? "Check passed: nothing was saved." : `Check found ${data.problems.length} problem(s).`);
     } catch (err) {
       say(status, "");
-      await failed(err, sel, mine);
+      await failed(err, sel);
     }
   };
 
-  const save = async (): Promise<void> => {
+  /**
+   * Save: a dry run first. Problems stop it; warnings or access-matrix changes are
+   * shown and wait for "Confirm save"; a clean change is written at once.
+   */
+  const save = async (confirmed: boolean): Promise<void> => {
     const mine = body();
     const sel = selectorNow();
     if (!mine || !sel) return;
+    const request = JSON.stringify([sel, mine, preconditions(), force.checked]);
+    // Confirming counts only for the very request that was checked: an edit since needs a new look.
+    const checked = confirmed && request === pending;
     clearResults();
-    say(status, "Saving\u2026");
     try {
+      if (!checked) {
+        say(status, "Checking before saving\u2026");
+        const q = force.checked ? "?dry_run=true&force=true" : "?dry_run=true";
+        const { data: dry } = await call<DryRun>("PUT", policyPath(sel.kind, sel.name) + q, { body: mine, headers: preconditions() });
+        if (!dry.valid) {
+          showProblems(problems, dry.problems);
+          say(status, `Not saved: ${dry.problems.length} problem(s).`);
+          return;
+        }
+        if (dry.warnings.length > 0 || dry.impact.length > 0) {
+          showWarnings(warnings, dry.warnings);
+          showImpact(impact, dry.impact, dry.impact_notice);
+          pending = request;
+          confirmSave.hidden = false;
+          say(status, "Not saved yet: review the warnings and the impact below, then confirm.");
+          confirmButton.focus();
+          return;
+        }
+      }
+      say(status, "Saving\u2026");
       const q = force.checked ? "?force=true" : "";
       const { data } = await call<WriteOut>("PUT", policyPath(sel.kind, sel.name) + q, { body: mine, headers: preconditions() });
       force.checked = false;
       forceField.hidden = true;
+      settleDraft(sel);
       const message = `Saved version ${data.version}`;
       if (target === null) {
         navigate(editorHref(sel.kind, sel.name), message);
@@ -208,7 +318,7 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
       showImpact(impact, data.impact, data.impact_notice);
     } catch (err) {
       say(status, "");
-      await failed(err, sel, mine);
+      await failed(err, sel);
     }
   };
 
@@ -219,12 +329,50 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
     try {
       const q = force.checked ? "?force=true" : "";
       await call("DELETE", policyPath(sel.kind, sel.name) + q, { headers: { "If-Match": `"${version}"` } });
+      settleDraft(sel);
       navigate("#/policies", `Deleted ${sel.kind} ${sel.name} (version ${version})`);
     } catch (err) {
-      const mine = body();
-      if (mine) await failed(err, sel, mine);
-      else report(alert, err);
+      await failed(err, sel);
     }
+  };
+
+  const confirmButton = button("Confirm save", () => void save(true), { class: "primary" });
+  const confirmSave = h(
+    "div",
+    { class: "confirm", hidden: true },
+    h("p", null, "This change has warnings or changes who may call what (see below). Nothing is saved until you confirm."),
+    confirmButton,
+    button("Cancel save", () => {
+      confirmSave.hidden = true;
+      pending = null;
+      say(status, "Not saved.");
+    }),
+  );
+
+  const draftOffer = h("div", { class: "confirm", hidden: true });
+  const offer = (draft: Draft, sel: Target): void => {
+    offered = draft;
+    fill(
+      draftOffer,
+      h("p", null, `This tab kept an unsaved draft of this policy, started from ${draft.base === null ? "a new policy" : `version ${draft.base}`}.`),
+      button("Restore unsaved draft", () => {
+        offered = null;
+        draftOffer.hidden = true;
+        version = draft.base;
+        baseTexts = draft.baseTexts;
+        showTexts(draft.mine);
+        if (draft.base !== null) meta.textContent = `Draft started from version ${draft.base}`;
+        say(status, "Unsaved draft restored");
+        doc?.view.focus();
+      }),
+      button("Discard draft", () => {
+        offered = null;
+        draftOffer.hidden = true;
+        dropDraft(sel.kind, sel.name);
+        say(status, "Draft discarded");
+      }),
+    );
+    draftOffer.hidden = false;
   };
 
   const confirmBox = h(
@@ -250,6 +398,7 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
       existing ? link(historyHref(existing.kind, existing.name), "History") : null,
     ),
     meta,
+    draftOffer,
     naming,
     status,
     alert,
@@ -260,7 +409,7 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
       "div",
       { class: "actions" },
       button("Check", () => void check()),
-      button("Save", () => void save(), { class: "primary" }),
+      button("Save", () => void save(false), { class: "primary" }),
       existing
         ? button("Delete policy", () => {
             confirmBox.hidden = false;
@@ -268,6 +417,7 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
         : null,
     ),
     forceField,
+    confirmSave,
     confirmBox,
     problems.root,
     warnings.root,
@@ -275,8 +425,8 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
     conflict.root,
     lockout.root,
   );
-  doc = jsonEditor(docHost, "Policy document", "");
-  token = jsonEditor(tokenHost, "Token settings", "");
+  doc = jsonEditor(docHost, "Policy document", "", edited);
+  token = jsonEditor(tokenHost, "Token settings", "", edited);
   syncTokenBlock();
   const flash = takeFlash();
   if (flash) say(status, flash);
@@ -289,6 +439,10 @@ export function editorPage(root: HTMLElement, existing: Target | null): void {
     .then(({ data }) => {
       target = existing;
       load(data);
+      const draft = loadDraft(existing.kind, existing.name);
+      if (draft === null) return;
+      if (sameTexts(draft.mine, baseTexts)) dropDraft(existing.kind, existing.name);
+      else offer(draft, existing);
     })
     .catch((err: unknown) => {
       if (err instanceof ApiError && err.status === 404) {

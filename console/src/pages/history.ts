@@ -47,7 +47,7 @@ export function historyPage(root: HTMLElement, kind: Kind, name: string): void {
         await refresh("");
         say(alert, "The policy changed meanwhile; the history is reloaded. Restore again if you still want to.");
       } else if (err instanceof ApiError && err.code === "would_lock_out") {
-        say(alert, `${err.message}. To force it, open the version in the editor and save it there.`);
+        say(alert, `Version ${entry.version} was not restored: it would lock the admins out of the admin API (${err.message}).`);
       } else report(alert, err);
     }
   };

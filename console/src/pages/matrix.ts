@@ -12,7 +12,9 @@ const CELLS: Record<CellValue, { symbol: string; meaning: string }> = {
   conditional: { symbol: "\u25d0", meaning: "depends on the request (e.g. ${sub} in the path)" },
 };
 
-function cell(value: CellValue): HTMLElement {
+function cell(value: CellValue | undefined): HTMLElement {
+  // A cell the API left out is unknown, not denied: saying "deny" would be a guess.
+  if (value === undefined) return h("td", { class: "cell cell-unknown", title: "The admin API returned no value for this cell" }, "?");
   return h("td", { class: `cell cell-${value}` }, h("span", { "aria-hidden": "true" }, `${CELLS[value].symbol} `), value);
 }
 
@@ -46,7 +48,7 @@ export function matrixPage(root: HTMLElement): void {
               "tbody",
               null,
               data.subjects.map((s) =>
-                h("tr", null, h("th", { scope: "row" }, s), data.routes.map((r) => cell(data.cells[s]?.[r] ?? "deny"))),
+                h("tr", null, h("th", { scope: "row" }, s), data.routes.map((r) => cell(data.cells[s]?.[r]))),
               ),
             ),
           ),

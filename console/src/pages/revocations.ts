@@ -14,7 +14,8 @@ export function revocationsPage(root: HTMLElement): void {
     ["jti", "jti"],
   ]);
   const value = h("input", { type: "text", autocomplete: "off", required: true });
-  const reason = h("input", { type: "text", autocomplete: "off", maxlength: "256" });
+  // The admin API's limit (MAX_REASON_LENGTH in authz/revocations.py).
+  const reason = h("input", { type: "text", autocomplete: "off", maxlength: "1000" });
   const tbody = h("tbody");
   const empty = h("p", { class: "muted" });
 

@@ -8,9 +8,10 @@ import { alertLine, report, say, select } from "../ui";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
+/** One name a line: a Cognito group name may hold commas and spaces. */
 function list(text: string): string[] {
   return text
-    .split(/[,\s]+/)
+    .split(/\r?\n/)
     .map((s) => s.trim())
     .filter((s) => s !== "");
 }
@@ -22,8 +23,8 @@ function decisionText(s: Simulation): string {
 
 export function simulatorPage(root: HTMLElement): void {
   const alert = alertLine();
-  const groups = h("input", { type: "text", autocomplete: "off" });
-  const scopes = h("input", { type: "text", autocomplete: "off" });
+  const groups = h("textarea", { rows: "3", spellcheck: "false", autocomplete: "off" });
+  const scopes = h("textarea", { rows: "3", spellcheck: "false", autocomplete: "off" });
   const sub = h("input", { type: "text", autocomplete: "off" });
   const token = h("textarea", { rows: "4", spellcheck: "false", autocomplete: "off" });
   const method = select(METHODS.map((m) => [m, m]));
@@ -35,8 +36,8 @@ export function simulatorPage(root: HTMLElement): void {
   const principalFields = h(
     "div",
     { class: "filters" },
-    field("Groups", groups, "comma separated, e.g. readers, writers"),
-    field("Scopes", scopes, "comma or space separated"),
+    field("Groups", groups, "one group a line"),
+    field("Scopes", scopes, "one scope a line"),
     field("Sub", sub, "fills ${sub} in policies"),
   );
   const tokenFields = h("div", { hidden: true }, field("Token", token, "a Cognito JWT, verified as the authorizer verifies it; it is not stored"));

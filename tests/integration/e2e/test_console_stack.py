@@ -81,9 +81,41 @@ def test_an_unknown_console_file_is_the_handlers_404_not_the_gateways(stack: Dev
 
 
 def test_data_calls_still_need_a_token(stack: DevStack) -> None:
-    """Beside the open console, the admin API stays behind the authorizer."""
+    """Beside the open console, the admin API stays behind the authorizer. (The admin
+    handler's own gate for every other resource is pinned in test_console_serving.)"""
     assert requests.get(stack.base_url + "/policies", timeout=10).status_code == 401
-    assert requests.get(stack.base_url + "/consolex", timeout=10).status_code == 401
+    assert requests.get(stack.base_url + "/openapi.json", timeout=10).status_code == 401
+
+
+def test_a_user_with_a_temporary_password_is_told_to_finish_elsewhere(stack: DevStack) -> None:
+    """Cognito's NEW_PASSWORD_REQUIRED challenge cannot be answered by the form: 401 naming it."""
+    username = f"new-{uuid.uuid4().hex[:8]}"
+    stack.cognito.client.admin_create_user(
+        UserPoolId=stack.cognito.pool_id,
+        Username=username,
+        TemporaryPassword=DEMO_PASSWORD,
+        MessageAction="SUPPRESS",
+    )
+    answer = sign_in(stack, {"username": username, "password": DEMO_PASSWORD})
+    assert answer.status_code == 401
+    assert answer.json()["error"] == {
+        "code": "not_authorized",
+        "message": "this user must finish signing in elsewhere: NEW_PASSWORD_REQUIRED",
+        "details": [],
+    }
+
+
+def test_a_body_without_a_length_or_too_large_is_refused_unread(stack: DevStack) -> None:
+    """No Content-Length (chunked) is 411 and over 4 KB is 413, before Cognito is asked."""
+    chunked = requests.post(
+        stack.base_url + SIGN_IN,
+        data=iter([b'{"username": "admin", "password": "x"}']),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert chunked.status_code == 411
+    large = sign_in(stack, {"username": "admin", "password": "x" * 5000})
+    assert large.status_code == 413
 
 
 def test_the_demo_admin_signs_in_and_the_token_opens_the_admin_api(stack: DevStack) -> None:
