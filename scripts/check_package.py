@@ -12,10 +12,14 @@ So the check proves the package in three independent ways:
    but no source map) and the bundled files (routes/, the route files AUTHZ_ROUTES may
    name), every such file of the working tree byte for byte, plus the files
    that the wheels' RECORDs list, nothing else (no tests, node_modules,
-   __pycache__, .venv). The distributions in it are exactly
-   requirements-lambda.txt, whose pins satisfy pyproject's dependencies, and
-   every Requires-Dist of every packaged distribution (markers evaluated for
-   the runtime) is packaged or provided by the runtime.
+   .venv, no bytecode but authz's own for cpython-312). That bytecode
+   (scripts/serverless-bytecode.js) is all or nothing: every packaged authz
+   module has its checked-hash ``.cpython-312.pyc`` whose hash matches the
+   packaged source, or none has; with ``AUTHZ_BYTECODE_PYTHON`` set, all.
+   The distributions in it are exactly requirements-lambda.txt, whose pins
+   satisfy pyproject's dependencies, and every Requires-Dist of every
+   packaged distribution (markers evaluated for the runtime) is packaged or
+   provided by the runtime.
 2. Platform. Every wheel carries a tag the runtime accepts (cp312 /
    abi3 / py3 with a manylinux x86_64 platform or none), every extension
    module is named for cpython-312 or abi3 and is an x86-64 ELF file.
@@ -36,6 +40,7 @@ So the check proves the package in three independent ways:
 
 from __future__ import annotations
 
+import _imp
 import argparse
 import ast
 import json
@@ -89,6 +94,11 @@ REQUIRED_CODE = (
 )
 # The admin console's page; without it GET /console answers 503.
 REQUIRED_ASSETS = ("authz/handlers/admin/console_assets/index.html",)
+# authz's bytecode for the runtime: CPython 3.12's magic number and file tag, and the
+# pyc flags of a checked-hash file (PEP 552).
+RUNTIME_PYC_MAGIC = b"\xcb\r\r\n"
+RUNTIME_PYC_TAG = "cpython-312"
+CHECKED_HASH = 0b11
 HEAVY_IMPORTS = (
     "jose.jwt",
     "jose.backends.cryptography_backend",
@@ -286,11 +296,12 @@ def packaged(rel: str, patterns: Iterable[str]) -> bool:
 
 def excluded_folders(patterns: Iterable[str]) -> list[str]:
     """The folders the patterns exclude by name (``!authz/dev/**`` -> ``authz/dev/``)."""
-    return [
+    folders = (
         p[1:].removesuffix("**")
         for p in patterns
         if p.startswith("!") and p.endswith("/**") and "*" not in p[1:].removesuffix("/**")
-    ]
+    )
+    return list(dict.fromkeys(folders))
 
 
 def pattern_roots(patterns: Iterable[str]) -> list[str]:
@@ -329,12 +340,11 @@ def check_zip(zip_path: Path, pins: Mapping[str, Version]) -> list[Dist]:
             "node_modules/",
             "tests/",
             ".venv/",
-            "__pycache__/",
             ".serverless/",
             *excluded_folders(package_patterns()),
         ):
             problems += [f"{n} must not be packaged" for n in names if bad in f"/{n}"]
-        problems += [f"{n} must not be packaged" for n in names if n.endswith(".pyc")]
+        problems += check_bytecode(zf, names)
         problems += [
             f"{n}: the console's source maps must not be packaged"
             for n in names
@@ -370,6 +380,45 @@ def check_zip(zip_path: Path, pins: Mapping[str, Version]) -> list[Dist]:
     if problems:
         raise CheckError("package check failed:\n  " + "\n  ".join(problems))
     return dists
+
+
+def bytecode_source(name: str) -> str | None:
+    """The source a packaged pyc belongs to (``authz/x/__pycache__/m.cpython-312.pyc`` ->
+    ``authz/x/m.py``), or None when it is not authz's bytecode for the runtime."""
+    match = re.fullmatch(rf"(authz/(?:.+/)?)__pycache__/([^/.]+)\.{RUNTIME_PYC_TAG}\.pyc", name)
+    return f"{match[1]}{match[2]}.py" if match else None
+
+
+def check_bytecode(zf: zipfile.ZipFile, names: list[str]) -> list[str]:
+    """authz's bytecode: all or nothing, for the runtime, checked-hash, matching its source."""
+    problems: list[str] = []
+    pycs = {n: bytecode_source(n) for n in names if n.endswith(".pyc") or "__pycache__/" in n}
+    problems += [f"{n} must not be packaged" for n, source in pycs.items() if source is None]
+    present = set(names)
+    sources = {n for n in names if n.startswith("authz/") and n.endswith(".py")}
+    key = int.from_bytes(RUNTIME_PYC_MAGIC, "little")
+    for name, source in sorted((n, s) for n, s in pycs.items() if s is not None):
+        data = zf.read(name)
+        if source not in present:
+            problems.append(f"{name}: no {source} beside it")
+        elif data[:4] != RUNTIME_PYC_MAGIC:
+            problems.append(f"{name}: not CPython 3.12 bytecode (magic {data[:4]!r})")
+        elif int.from_bytes(data[4:8], "little") != CHECKED_HASH:
+            problems.append(f"{name}: not a checked-hash pyc (a zip keeps no exact mtimes)")
+        elif data[8:16] != _imp.source_hash(key, zf.read(source)):
+            problems.append(f"{name}: stale, its hash does not match {source}")
+    compiled = {s for s in pycs.values() if s is not None}
+    if compiled or os.environ.get("AUTHZ_BYTECODE_PYTHON"):
+        problems += [f"{s}: no bytecode beside it" for s in sorted(sources - compiled)]
+    return problems
+
+
+def bytecode_summary(zip_path: Path) -> str:
+    with zipfile.ZipFile(zip_path) as zf:
+        count = sum(1 for n in zf.namelist() if bytecode_source(n) is not None)
+    if count:
+        return f"{count} modules compiled for {RUNTIME_PYC_TAG} (checked-hash)"
+    return "none: every cold start compiles authz (no Python 3.12 packaged it)"
 
 
 def check_code_imports(zf: zipfile.ZipFile, code: set[str]) -> list[str]:
@@ -580,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
         print("requirements-lambda.txt matches pyproject.toml")
         dists = check_zip(args.zip, pins)
         print(f"{args.zip.name}: Lambda code + {len(dists)} wheels for cp312/x86_64, nothing else")
+        print(f"authz bytecode: {bytecode_summary(args.zip)}")
         template = json.loads(args.template.read_text())
         check_imports(args.zip, dists, template)
     except CheckError as exc:

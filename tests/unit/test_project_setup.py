@@ -98,7 +98,11 @@ def test_the_package_check_reads_its_code_list_from_serverless_yml() -> None:
     assert check.packaged("authz/handlers/admin/app.py", patterns)
     assert not check.packaged("authz/cli/main.py", patterns)
     assert not check.packaged("authz/dev/stack.py", patterns)
-    assert not check.packaged("authz/store/__pycache__/memory.cpython-312.pyc", patterns)
+    # authz's bytecode for the runtime only (scripts/serverless-bytecode.js builds it).
+    assert check.packaged("authz/store/__pycache__/memory.cpython-312.pyc", patterns)
+    assert not check.packaged("authz/store/__pycache__/memory.cpython-311.pyc", patterns)
+    assert not check.packaged("authz/dev/__pycache__/stack.cpython-312.pyc", patterns)
+    assert not check.packaged("authz/cli/__pycache__/main.cpython-312.pyc", patterns)
     assert not check.packaged("tests/unit/test_project_setup.py", patterns)
     code = check.code_files()
     assert "authz/store/memory.py" in code
