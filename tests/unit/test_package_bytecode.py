@@ -7,29 +7,17 @@ The pyc files here are built by hand: their header is what the check reads
 from __future__ import annotations
 
 import _imp
-import importlib.util
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.package_check import check_package
+
 SOURCES = {"authz/a.py": b"x = 1\n", "authz/sub/b.py": b"y = 2\n"}
 
 
-def _check_package() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "check_package", ROOT / "scripts/check_package.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _check_package()
+check = check_package()
 
 
 def _pyc(source: bytes, *, magic: bytes = check.RUNTIME_PYC_MAGIC, flags: int = 0b11) -> bytes:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import tomllib
 from pathlib import Path
+
+from tests.package_check import check_package
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,13 +87,7 @@ def test_make_test_is_exactly_what_ci_runs() -> None:
 
 
 def test_the_package_check_reads_its_code_list_from_serverless_yml() -> None:
-    spec = importlib.util.spec_from_file_location(
-        "check_package", ROOT / "scripts/check_package.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(check)
+    check = check_package()
     patterns = check.package_patterns()
     assert check.excluded_folders(patterns) == ["authz/dev/", "authz/cli/"]
     assert check.packaged("authz/handlers/admin/app.py", patterns)

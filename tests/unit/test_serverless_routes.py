@@ -10,6 +10,7 @@ import yaml
 from authz.dev.gateway import admin_routes, console_routes
 from authz.handlers.admin.app import admin_openapi
 from authz.handlers.admin.routes_openapi import operations
+from tests.package_check import check_package
 
 SERVERLESS_YML = Path(__file__).resolve().parents[2] / "serverless.yml"
 
@@ -94,7 +95,7 @@ def test_the_console_is_packaged_without_source_maps_and_configured_by_params() 
     assert env["AUTHZ_CONSOLE_CLIENT_ID"] == "${param:consoleClientId}"
     # The console's script is counted gzipped; API Gateway sends it so.
     assert config["provider"]["apiGateway"]["minimumCompressionSize"] == 1024
-    check = _check_package()
+    check = check_package()
     patterns = check.package_patterns()
     assets = "authz/handlers/admin/console_assets"
     for name in ("index.html", "app.js", "app.css"):
@@ -120,18 +121,6 @@ def test_the_dev_gateway_serves_the_documented_admin_routes() -> None:
     assert ("DELETE", "/policies/{kind}/{name}") in served
 
 
-def _check_package() -> Any:
-    import importlib.util
-
-    path = SERVERLESS_YML.parent / "scripts" / "check_package.py"
-    spec = importlib.util.spec_from_file_location("check_package", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_only_the_admin_function_reads_routes_and_route_files_are_packaged() -> None:
     """AUTHZ_ROUTES comes from the routes param (empty: unset), on the admin function alone;
     a route file under routes/ is bundled and checked like the code."""
@@ -141,7 +130,7 @@ def test_only_the_admin_function_reads_routes_and_route_files_are_packaged() -> 
     assert "AUTHZ_ROUTES" not in config["provider"]["environment"]
     for name in ("authorizer", "pretoken"):
         assert "AUTHZ_ROUTES" not in config["functions"][name].get("environment", {})
-    check = _check_package()
+    check = check_package()
     patterns = check.package_patterns()
     assert check.pattern_roots(patterns) == ["authz", "routes"]
     assert check.packaged("routes/api.json", patterns)
