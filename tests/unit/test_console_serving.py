@@ -32,13 +32,12 @@ PAGE, ASSET = "/console", "/console/{asset}"
 
 @pytest.fixture
 def assets(tmp_path: Path) -> Path:
-    """A built console: the three files esbuild emits, a hashed chunk, and files never served."""
+    """A built console: the three files esbuild emits, and files never served."""
     folder = tmp_path / "console_assets"
     folder.mkdir()
     (folder / "index.html").write_text(INDEX)
     (folder / "app.js").write_text('console.log("authz");\n')
     (folder / "app.css").write_text("body{margin:0}\n")
-    (folder / "chunk-AB12CD34.js").write_text("export{};\n")
     (folder / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
     (folder / "logo.png").write_bytes(PNG)  # binary: API Gateway would need binaryMediaTypes
     (folder / "broken.js").write_bytes(b"\xff\xfe not utf-8")
@@ -177,12 +176,6 @@ def test_built_files_are_served_by_name(assets: Path, name: str, content_type: s
     assert header(answer, "Cache-Control") == "no-cache"
     assert header(answer, "X-Content-Type-Options") == "nosniff"
     assert (header(answer, "ETag") or "").startswith('"')
-
-
-def test_a_hashed_chunk_may_be_cached_for_good(assets: Path) -> None:
-    """esbuild's content-hashed names never change content, so browsers may keep them."""
-    answer = _app(assets)(anonymous("GET", "/console/chunk-AB12CD34.js"))
-    assert header(answer, "Cache-Control") == "public, max-age=31536000, immutable"
 
 
 def test_a_matching_etag_answers_304(assets: Path) -> None:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from authz.handlers.admin.console_files import ASSETS, AssetFolder
+from authz.handlers.admin.console_files import ASSETS, REVALIDATE, AssetFolder
 from authz.handlers.admin.errors import ApiError
 from authz.settings import Settings
 
@@ -186,7 +186,7 @@ class Console:
         asset = self.assets.get(name) if name is not None and name != INDEX else None
         if asset is None:
             return _error(404, "not_found", f"no console file {name!r}")
-        headers = {"Cache-Control": asset.cache_control, "ETag": asset.etag}
+        headers = {"Cache-Control": REVALIDATE, "ETag": asset.etag}
         if _header(event, "if-none-match") == asset.etag:
             return _respond(304, "", None, headers)
         return _respond(200, asset.text, asset.content_type, headers)

@@ -1,4 +1,4 @@
-"""The console's built files: which ones exist, what they are, how long they may be cached.
+"""The console's built files: which ones exist and what they are.
 
 The folder's own listing is the allow-list. A request names a file by one
 path segment, and only a name that the listing holds is ever opened, so no
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +31,8 @@ _TYPES: dict[str, str] = {
     ".json": "application/json",
 }
 
-# esbuild names split chunks and hashed entry points "<name>-<8 base32 chars>.<ext>": such a
-# name never changes content, so a browser may keep it. Other names are revalidated.
-_HASHED = re.compile(r"-[A-Z0-9]{8}\.[a-z0-9]+$")
-IMMUTABLE = "public, max-age=31536000, immutable"
+# The build's names are fixed (app.js, app.css), so a browser keeps a file only until
+# the next request, which its ETag answers with a 304 when nothing changed.
 REVALIDATE = "no-cache"
 
 
@@ -50,10 +47,6 @@ class Asset:
     @property
     def etag(self) -> str:
         return '"' + hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32] + '"'
-
-    @property
-    def cache_control(self) -> str:
-        return IMMUTABLE if _HASHED.search(self.name) else REVALIDATE
 
 
 class AssetFolder:
